@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { registerProbe } from './probe.js';
+
+/**
+ * `deepwatch <command>`. Each sub-command lives in its own file under server/cli/ and
+ * registers itself here.
+ */
+const program = new Command()
+  .name('deepwatch')
+  .description('Live deepfake monitor: watch streams for face forgeries, or analyse recorded videos')
+  .showHelpAfterError();
+
+registerProbe(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
