@@ -23,7 +23,7 @@ const GST_ELEMENTS = [
 ];
 const GST_PACKAGES = [
   'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad',
-  'gstreamer1.0-plugins-ugly', 'gstreamer1.0-libav',
+  'gstreamer1.0-plugins-ugly', 'gstreamer1.0-libav', 'gstreamer1.0-plugins-base-apps',
 ];
 // Only the tests need these: Python tooling for the model toolkit's checks and Chromium for the dashboard.
 const TEST_PACKAGES = ['python3-torch', 'python3-onnx', 'python3-numpy', 'chromium'];
@@ -66,7 +66,8 @@ function aptInstall(pkgs, why) {
 
 function ensureSystemPackages() {
   const wanted = [];
-  if (missingGstElements().length > 0) wanted.push(...missingDebs(GST_PACKAGES));
+  // gst-discoverer-1.0 (plugins-base-apps) tells a file's duration and audio for `analyze`.
+  if (missingGstElements().length > 0 || !has('gst-discoverer-1.0')) wanted.push(...missingDebs(GST_PACKAGES));
   if (forTests) wanted.push(...missingDebs(TEST_PACKAGES));
   if (wanted.length > 0) aptInstall(wanted, 'system packages (GStreamer' + (forTests ? ', Python torch/onnx and Chromium for the tests' : '') + ')');
   const still = missingGstElements();
