@@ -207,10 +207,12 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     this.#child = child;
     registerChild(child);
     this.#exited = new Promise((resolve) => child.once('close', () => resolve()));
+    // The preamble goes into the pipe before anything write() may add, so the FLV header is
+    // always the first byte the new process reads (the pipe buffers until the child runs).
+    const pre = this.options.stdinPreamble?.();
+    if (pre && child.stdin) child.stdin.write(pre);
     child.once('spawn', () => {
       if (child.pid !== undefined) this.safeEmit('spawned', child.pid);
-      const pre = this.options.stdinPreamble?.();
-      if (pre && child.stdin) child.stdin.write(pre);
     });
     child.stdin?.on('error', () => { /* the child exiting closes the pipe: reported through 'close' */ });
     child.on('error', (err) => {
@@ -244,9 +246,10 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
         this.#armStallTimer();
       } else if (p.type === GdpType.Buffer && this.#info) {
         const { width, height } = this.#info;
-        if (p.payload.length !== width * height * 3) continue; // never hand on a torn frame
+        const data = packRgb(p.payload, width, height);
+        if (!data) continue; // never hand on a torn frame
         const pts = (p.pts ?? this.#lastPtsEnd - this.#ptsBase) + this.#ptsBase;
-        const frame: Frame = { pts, duration: p.duration, width, height, format: 'RGB', data: p.payload, index: this.stats.frames };
+        const frame: Frame = { pts, duration: p.duration, width, height, format: 'RGB', data, index: this.stats.frames };
         this.#lastPtsEnd = pts + (p.duration ?? 0);
         this.stats.frames++;
         this.stats.lastFrameWallMs = Date.now();
@@ -325,4 +328,18 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     await this.#exited;
     clearTimeout(t);
   }
+}
+
+/**
+ * GStreamer pads each RGB row to a multiple of 4 bytes, so a width like 854 arrives with
+ * 2 spare bytes a row; Frame promises packed rows. Returns null for a buffer of any other size.
+ */
+export function packRgb(payload: Buffer, width: number, height: number): Buffer | null {
+  const row = width * 3;
+  if (payload.length === row * height) return payload;
+  const stride = (row + 3) & ~3;
+  if (payload.length !== stride * height) return null;
+  const out = Buffer.allocUnsafe(row * height);
+  for (let y = 0; y < height; y++) payload.copy(out, y * row, y * stride, y * stride + row);
+  return out;
 }

@@ -14,6 +14,12 @@ export interface OutputSpec {
   /** Output size; omit both to keep the source's size. Aspect ratio is kept with borders. */
   width?: number;
   height?: number;
+  /**
+   * Upper bounds on the output size, used where width/height are not fixed: a larger source
+   * is scaled down (aspect kept), a smaller one passes at its own size (never upscaled).
+   */
+  maxWidth?: number;
+  maxHeight?: number;
   /** Most frames per second to deliver; extra frames are dropped before colour conversion. */
   maxFps?: number;
   /** Pace output at the source's own rate (for files played as if live). */
@@ -54,6 +60,8 @@ function positiveInt(name: string, v: number | undefined): void {
 export function buildPipeline(source: SourceSpec, output: OutputSpec = {}): string {
   positiveInt('width', output.width);
   positiveInt('height', output.height);
+  positiveInt('maxWidth', output.maxWidth);
+  positiveInt('maxHeight', output.maxHeight);
   if (output.maxFps !== undefined && !(output.maxFps > 0)) throw new TypeError(`maxFps must be positive, got ${output.maxFps}`);
   let head: string;
   switch (source.kind) {
@@ -89,7 +97,9 @@ export function buildPipeline(source: SourceSpec, output: OutputSpec = {}): stri
     const den = Number.isInteger(output.maxFps) ? 1 : 1000;
     rate = `videorate drop-only=true ! video/x-raw,framerate=${Math.round(output.maxFps * den)}/${den} ! `;
   }
-  const size = `${output.width ? `,width=${output.width}` : ''}${output.height ? `,height=${output.height}` : ''}`;
+  const dim = (name: string, exact?: number, max?: number) =>
+    exact ? `,${name}=${exact}` : max ? `,${name}=(int)[1,${max}]` : '';
+  const size = `${dim('width', output.width, output.maxWidth)}${dim('height', output.height, output.maxHeight)}`;
   const tail = fill(template('tail-frames.gst'), { rate, size, sync: output.realtime ? 'true' : 'false' });
   return `${head} ! ${tail}`;
 }
