@@ -19,7 +19,7 @@ const GST_ELEMENTS = [
   'x264enc', 'avdec_h264', 'h264parse', 'vp8enc', 'vp8dec', 'flvdemux', 'flvmux', 'mp4mux', 'qtdemux',
   'rtmp2src', 'rtmp2sink', 'souphttpsrc', 'hlsdemux', 'udpsrc', 'udpsink', 'rtpjitterbuffer',
   'rtpvp8depay', 'rtpvp8pay', 'rtph264depay', 'rtph264pay', 'jpegenc', 'jpegdec', 'pngdec', 'imagefreeze',
-  'videotestsrc', 'audiotestsrc', 'matroskamux', 'avenc_aac', 'aacparse', 'gdpdepay', 'compositor',
+  'videotestsrc', 'audiotestsrc', 'matroskamux', 'rawvideoparse', 'audioconvert', 'audioresample', 'avenc_aac', 'aacparse', 'gdpdepay', 'compositor',
 ];
 const GST_PACKAGES = [
   'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad',
