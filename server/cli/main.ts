@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerModel } from './model.js';
 import { registerProbe } from './probe.js';
 
 /**
@@ -11,8 +12,10 @@ const program = new Command()
   .showHelpAfterError();
 
 registerProbe(program);
+registerModel(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}
+`);
   process.exit(1);
 });

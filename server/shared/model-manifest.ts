@@ -47,6 +47,8 @@ export const clipModelManifest = z.object({
   gflopsPerClip: z.number().positive(),
   /** Default clip stride for live scoring (frames between clips per track). */
   defaultStride: z.number().int().positive().default(4),
+  /** The family's size knobs the file was built with (FtcnConfig for ftcn_tt), for people and tools; the server does not read it. */
+  architecture: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const faceModelManifest = z.object({
@@ -114,8 +116,8 @@ export function listModelNames(root = modelsDir): string[] {
     .sort();
 }
 
-export function loadClipModelManifest(name: string, root = modelsDir): ResolvedModel<ClipModelManifest> {
-  const m = loadModelManifest(name, root);
+export function loadClipModelManifest(name: string, root = modelsDir, verifyHash = true): ResolvedModel<ClipModelManifest> {
+  const m = loadModelManifest(name, root, verifyHash);
   if (m.manifest.kind !== 'clip-classifier') throw new ModelLoadError(`model "${name}" is a ${m.manifest.kind}, not a clip classifier`);
   return m as ResolvedModel<ClipModelManifest>;
 }

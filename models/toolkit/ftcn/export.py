@@ -98,13 +98,23 @@ def write_manifest(model_dir: str, name: str, cfg: FtcnConfig, onnx_file: str, t
     return path
 
 
-def random_clips(cfg: FtcnConfig, n: int, seed: int = 0) -> torch.Tensor:
-    """Normalised clips from uniformly random 0..255 pixels, like real packed input."""
+def random_pixels(cfg: FtcnConfig, n: int, seed: int = 0) -> torch.Tensor:
+    """Uniformly random RGB frames, uint8 (n, T, H, W, 3): the layout frames arrive in."""
     g = torch.Generator().manual_seed(seed)
-    pixels = torch.randint(0, 256, (n, 3, cfg.clip_length, cfg.size, cfg.size), generator=g).float()
+    return torch.randint(0, 256, (n, cfg.clip_length, cfg.size, cfg.size, 3), generator=g, dtype=torch.uint8)
+
+
+def normalise(pixels: torch.Tensor, cfg: FtcnConfig) -> torch.Tensor:
+    """(n, T, H, W, 3) uint8 -> (n, 3, T, H, W) float: (x - mean*255) / (std*255)."""
+    x = pixels.permute(0, 4, 1, 2, 3).float()
     mean = torch.tensor(cfg.mean).view(1, 3, 1, 1, 1) * 255
     std = torch.tensor(cfg.std).view(1, 3, 1, 1, 1) * 255
-    return (pixels - mean) / std
+    return ((x - mean) / std).contiguous()
+
+
+def random_clips(cfg: FtcnConfig, n: int, seed: int = 0) -> torch.Tensor:
+    """Normalised clips from uniformly random 0..255 pixels, like real packed input."""
+    return normalise(random_pixels(cfg, n, seed), cfg)
 
 
 def torch_probs(model: FtcnTT, clips: torch.Tensor, batch: int = 2) -> np.ndarray:
@@ -140,10 +150,13 @@ def ort_probs(onnx_path: str, cfg: FtcnConfig, clips: np.ndarray, batch: int = 2
     return np.array(out['probs'], dtype=np.float32), out['msPerClip']
 
 
-def dump_reference(directory: str, cfg: FtcnConfig, clips: torch.Tensor, probs: np.ndarray, extra: Optional[dict] = None) -> None:
-    """Writes clips.f32 (little-endian float32, B x 3 x T x H x W) and reference.json
-    (shape and PyTorch probabilities) for other runtimes to compare against."""
+def dump_reference(directory: str, cfg: FtcnConfig, pixels: torch.Tensor, clips: torch.Tensor, probs: np.ndarray,
+                   extra: Optional[dict] = None) -> None:
+    """Writes pixels.u8 (B x T x H x W x 3 frames), clips.f32 (their normalised input,
+    little-endian float32, B x 3 x T x H x W) and reference.json (shape and PyTorch
+    probabilities) for other runtimes to compare against."""
     os.makedirs(directory, exist_ok=True)
+    pixels.numpy().tofile(os.path.join(directory, 'pixels.u8'))
     clips.numpy().astype('<f4').tofile(os.path.join(directory, 'clips.f32'))
     with open(os.path.join(directory, 'reference.json'), 'w') as f:
         json.dump({'shape': list(clips.shape), 'torchProbs': [float(p) for p in probs], **(extra or {})}, f)
@@ -153,13 +166,14 @@ def verify_onnx(model: FtcnTT, cfg: FtcnConfig, onnx_path: str, n_clips: int = 4
                 dump_dir: Optional[str] = None) -> float:
     """Max absolute difference of the output probability, ONNX Runtime vs PyTorch, on
     `n_clips` random clips (run as batches of 2, so the dynamic batch axis is exercised)."""
-    clips = random_clips(cfg, n_clips, seed)
+    pixels = random_pixels(cfg, n_clips, seed)
+    clips = normalise(pixels, cfg)
     t0 = time.perf_counter()
     ref = torch_probs(model, clips)
     torch_ms = (time.perf_counter() - t0) * 1000 / n_clips
     got, ort_ms = ort_probs(onnx_path, cfg, clips.numpy())
     diff = float(np.max(np.abs(ref - got)))
     if dump_dir:
-        dump_reference(dump_dir, cfg, clips, ref, {'ortProbs': [float(p) for p in got], 'maxAbsDiff': diff,
+        dump_reference(dump_dir, cfg, pixels, clips, ref, {'ortProbs': [float(p) for p in got], 'maxAbsDiff': diff,
                                                    'torchMsPerClip': torch_ms, 'ortMsPerClip': ort_ms})
     return diff
