@@ -15,7 +15,6 @@ registerProbe(program);
 registerModel(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}
-`);
+  process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
