@@ -1,0 +1,211 @@
+import { boxCentre, boxSize, iou } from './geometry.js';
+import type { Box, Landmarks5 } from './types.js';
+
+export interface TrackerOptions {
+  /** A track with no face for more than this many frames ends (default 30). */
+  maxMissedFrames?: number;
+  /** ... or for longer than this, in stream time (default 1000 ms). Whichever comes first. */
+  maxMissedMs?: number;
+  /** Largest centre shift from the predicted position, in face sizes, for a match one frame on (default 0.8). The gate widens while a track is missing. */
+  maxShift?: number;
+  /** Largest size change for a match, as a ratio (default 1.5: from 1/1.5x to 1.5x). */
+  maxSizeRatio?: number;
+}
+
+export interface TrackInput {
+  box: Box;
+  score: number;
+  landmarks: Landmarks5;
+  /** Optional appearance vector (unit length); helps keep identities when faces cross. */
+  appearance?: Float32Array;
+}
+
+export interface TrackSnapshot {
+  id: number;
+  box: Box;
+  landmarks: Landmarks5;
+  /** Predicted box at the last update's time (moves with the track's velocity while it is missing). */
+  predicted: Box;
+  missedFrames: number;
+  lastPts: number;
+  hits: number;
+}
+
+interface Track {
+  id: number;
+  box: Box;
+  landmarks: Landmarks5;
+  vx: number; // px per ms
+  vy: number;
+  lastPts: number;
+  lastFrameIndex: number;
+  missedFrames: number;
+  hits: number;
+  appearance: Float32Array | null;
+  predicted: Box;
+}
+
+const NS_PER_MS = 1e6;
+/** Velocity is extrapolated at most this far: beyond it a lost face is as likely to have stopped. */
+const MAX_EXTRAPOLATE_MS = 400;
+
+/**
+ * Gives each face a stable identity over time. Tracks predict their position with a
+ * smoothed velocity, match detections greedily by overlap, centre distance and (when
+ * given) appearance, and survive missed detections for a while: a face that is
+ * occluded, missed by the detector or crosses another face keeps its id when it comes
+ * back near where it should be. A scene cut ends every track (endAll).
+ */
+export class FaceTracker {
+  readonly options: Required<TrackerOptions>;
+  #tracks: Track[] = [];
+  #nextId = 1;
+
+  constructor(options: TrackerOptions = {}) {
+    this.options = {
+      maxMissedFrames: options.maxMissedFrames ?? 30,
+      maxMissedMs: options.maxMissedMs ?? 1000,
+      maxShift: options.maxShift ?? 0.8,
+      maxSizeRatio: options.maxSizeRatio ?? 1.5,
+    };
+    const o = this.options;
+    if (!Number.isInteger(o.maxMissedFrames) || o.maxMissedFrames < 0) throw new TypeError(`maxMissedFrames must be a non-negative integer, got ${o.maxMissedFrames}`);
+    if (!(o.maxMissedMs >= 0)) throw new TypeError(`maxMissedMs must be >= 0, got ${o.maxMissedMs}`);
+    if (!(o.maxShift > 0)) throw new TypeError(`maxShift must be positive, got ${o.maxShift}`);
+    if (!(o.maxSizeRatio >= 1)) throw new TypeError(`maxSizeRatio must be >= 1, got ${o.maxSizeRatio}`);
+  }
+
+  /** Open tracks, including those currently missing their face. */
+  get tracks(): TrackSnapshot[] {
+    return this.#tracks.map((t) => ({ id: t.id, box: t.box, landmarks: t.landmarks, predicted: t.predicted, missedFrames: t.missedFrames, lastPts: t.lastPts, hits: t.hits }));
+  }
+
+  /** Where each open track expects its face at `pts` (for re-acquiring missed faces). */
+  predict(pts: number): TrackSnapshot[] {
+    for (const t of this.#tracks) t.predicted = this.#predict(t, pts);
+    return this.tracks;
+  }
+
+  #predict(t: Track, pts: number): Box {
+    const dt = Math.min(MAX_EXTRAPOLATE_MS, Math.max(0, (pts - t.lastPts) / NS_PER_MS));
+    return { ...t.box, x: t.box.x + t.vx * dt, y: t.box.y + t.vy * dt };
+  }
+
+  /**
+   * Matches this frame's faces to tracks. Returns the track id of each input (same order)
+   * and the ids of tracks that ended because they stayed missing too long.
+   */
+  update(faces: TrackInput[], pts: number, frameIndex: number): { ids: number[]; ended: number[] } {
+    const o = this.options;
+    const pairs: { t: number; f: number; affinity: number }[] = [];
+    this.#tracks.forEach((t, ti) => {
+      const pred = this.#predict(t, pts);
+      t.predicted = pred;
+      const size = boxSize(t.box);
+      const gate = o.maxShift * size * (1 + Math.min(t.missedFrames, 10) / 5);
+      const [px, py] = boxCentre(pred);
+      faces.forEach((f, fi) => {
+        const [cx, cy] = boxCentre(f.box);
+        const dist = Math.hypot(cx - px, cy - py);
+        const ratio = boxSize(f.box) / size;
+        if (dist > gate || ratio > o.maxSizeRatio || ratio < 1 / o.maxSizeRatio) return;
+        let affinity = 0.5 * iou(pred, f.box) + 0.3 * (1 - dist / gate) + 0.2 * (1 - Math.abs(Math.log(ratio)) / Math.log(o.maxSizeRatio));
+        if (t.appearance && f.appearance) affinity += 0.3 * dot(t.appearance, f.appearance);
+        pairs.push({ t: ti, f: fi, affinity });
+      });
+    });
+    pairs.sort((a, b) => b.affinity - a.affinity);
+    const ids = new Array<number>(faces.length).fill(0);
+    const trackUsed = new Uint8Array(this.#tracks.length);
+    for (const p of pairs) {
+      if (trackUsed[p.t] || ids[p.f] !== 0) continue;
+      trackUsed[p.t] = 1;
+      const t = this.#tracks[p.t]!;
+      this.#absorb(t, faces[p.f]!, pts, frameIndex);
+      ids[p.f] = t.id;
+    }
+    const ended: number[] = [];
+    const kept: Track[] = [];
+    this.#tracks.forEach((t, ti) => {
+      if (!trackUsed[ti]) {
+        t.missedFrames += 1;
+        const goneMs = (pts - t.lastPts) / NS_PER_MS;
+        if (t.missedFrames > o.maxMissedFrames || goneMs > o.maxMissedMs) {
+          ended.push(t.id);
+          return;
+        }
+      }
+      kept.push(t);
+    });
+    this.#tracks = kept;
+    faces.forEach((f, fi) => {
+      if (ids[fi] !== 0) return;
+      const t: Track = {
+        id: this.#nextId++, box: f.box, landmarks: f.landmarks, vx: 0, vy: 0, lastPts: pts, lastFrameIndex: frameIndex,
+        missedFrames: 0, hits: 1, appearance: f.appearance ? Float32Array.from(f.appearance) : null, predicted: f.box,
+      };
+      this.#tracks.push(t);
+      ids[fi] = t.id;
+    });
+    return { ids, ended };
+  }
+
+  #absorb(t: Track, f: TrackInput, pts: number, frameIndex: number): void {
+    const dt = (pts - t.lastPts) / NS_PER_MS;
+    if (dt > 0) {
+      const [ox, oy] = boxCentre(t.box);
+      const [nx, ny] = boxCentre(f.box);
+      // Smoothed, so one jittery box does not throw the prediction; a long gap says little about speed.
+      const k = t.hits === 1 ? 1 : t.missedFrames > 0 ? 0.3 : 0.5;
+      t.vx += k * ((nx - ox) / dt - t.vx);
+      t.vy += k * ((ny - oy) / dt - t.vy);
+    }
+    t.box = f.box;
+    t.landmarks = f.landmarks;
+    t.lastPts = pts;
+    t.lastFrameIndex = frameIndex;
+    t.missedFrames = 0;
+    t.hits += 1;
+    if (f.appearance) {
+      if (!t.appearance) t.appearance = Float32Array.from(f.appearance);
+      else {
+        const a = t.appearance;
+        for (let i = 0; i < a.length; i++) a[i] = 0.8 * a[i]! + 0.2 * f.appearance[i]!;
+        normalise(a);
+      }
+    }
+  }
+
+  /**
+   * Gives a face found by other means (the landmark model re-finding a face the detector
+   * missed) to an open track. False when the track is no longer open.
+   */
+  attach(id: number, face: TrackInput, pts: number, frameIndex: number): boolean {
+    const t = this.#tracks.find((x) => x.id === id);
+    if (!t) return false;
+    this.#absorb(t, face, pts, frameIndex);
+    return true;
+  }
+
+  /** Ends every open track (a scene cut, or the end of the stream); returns their ids. */
+  endAll(): number[] {
+    const ids = this.#tracks.map((t) => t.id);
+    this.#tracks = [];
+    return ids;
+  }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+export function normalise(a: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  const n = Math.sqrt(s);
+  if (n > 0) for (let i = 0; i < a.length; i++) a[i]! /= n;
+  return a;
+}
