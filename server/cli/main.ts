@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerModel } from './model.js';
+import { registerFaces } from './faces.js';
 import { registerProbe } from './probe.js';
 
 /**
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerProbe(program);
 registerModel(program);
+registerFaces(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}\n`);
