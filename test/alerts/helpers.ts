@@ -165,3 +165,12 @@ export function nextEvent<T>(on: (listener: (v: T) => void) => () => void, pred:
     what,
   ).finally(() => off());
 }
+
+/** Polls `cond` every 10 ms until it holds. */
+export async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
