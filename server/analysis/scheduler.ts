@@ -40,6 +40,7 @@ export class ClipScheduler extends TypedEmitter<SchedulerEvents> {
   #running = false;
   #closed = false;
   #idle: Array<() => void> = [];
+  #room: Array<() => void> = [];
   readonly #lags: number[] = [];
   readonly #msPerClip: number[] = [];
   readonly #stats = { submitted: 0, scored: 0, skipped: 0, failed: 0, batches: 0 };
@@ -87,6 +88,12 @@ export class ClipScheduler extends TypedEmitter<SchedulerEvents> {
     return accepted;
   }
 
+  /** Resolves when the queue has room again: offline work waits here instead of skipping. */
+  waitForRoom(): Promise<void> {
+    if (this.#queue.length < this.maxQueue) return Promise.resolve();
+    return new Promise((r) => this.#room.push(r));
+  }
+
   /** Resolves when every queued clip has been scored (for offline analysis and tests). */
   drain(): Promise<void> {
     if (!this.#running && this.#queue.length === 0) return Promise.resolve();
@@ -114,6 +121,7 @@ export class ClipScheduler extends TypedEmitter<SchedulerEvents> {
     }
     this.#running = true;
     const batch = this.#queue.splice(0, this.runner.maxBatch);
+    for (const r of this.#room.splice(0)) r();
     void this.#run(batch).finally(() => {
       this.#running = false;
       this.#pump();

@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { registerModel } from './model.js';
 import { registerFaces } from './faces.js';
 import { registerProbe } from './probe.js';
+import { registerAnalyze } from './analyze.js';
+import { registerServe } from './serve.js';
+import { registerConfig } from './config.js';
 
 /**
  * `deepwatch <command>`. Each sub-command lives in its own file under server/cli/ and
@@ -13,8 +16,11 @@ const program = new Command()
   .showHelpAfterError();
 
 registerProbe(program);
+registerServe(program);
+registerConfig(program);
 registerModel(program);
 registerFaces(program);
+registerAnalyze(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`deepwatch: ${err instanceof Error ? err.message : String(err)}\n`);
