@@ -1,0 +1,78 @@
+import express, { Router } from 'express';
+import type { Logger } from 'pino';
+import { HttpError, errorHandler, notFoundHandler } from './http-errors.js';
+import type { Monitor } from './monitor.js';
+import { buildOpenApi } from './openapi.js';
+import { parseAddPull, parseAlertQuery, parseStreamKey } from './validation.js';
+
+/** Where an alert's evidence image is served; alert stages put this in `AlertWire.evidenceUrl`. */
+export const API_PREFIX = '/api/v1';
+export function evidenceUrl(alertId: string): string {
+  return `${API_PREFIX}/alerts/${encodeURIComponent(alertId)}/evidence`;
+}
+
+/**
+ * The REST API, mounted at /api/v1. Every route is described in openapi.ts; a test checks
+ * the two against each other. Handlers only talk to the Monitor interface.
+ */
+export function apiRouter(monitor: Monitor, logger: Logger): Router {
+  const r = Router();
+  r.use(express.json({ limit: '16kb' }));
+
+  r.get('/health', (_req, res) => {
+    res.json(monitor.health());
+  });
+
+  r.get('/openapi.json', (_req, res) => {
+    res.json(buildOpenApi());
+  });
+
+  r.get('/streams', (_req, res) => {
+    res.json({ items: monitor.streams() });
+  });
+
+  r.post('/streams', async (req, res) => {
+    const body = parseAddPull(req.body);
+    const status = await monitor.addPull(body);
+    res.status(201).location(`${API_PREFIX}/streams/${encodeURIComponent(status.key)}`).json(status);
+  });
+
+  r.get('/streams/:key', (req, res) => {
+    const key = parseStreamKey(req.params.key);
+    const s = monitor.stream(key);
+    if (!s) throw new HttpError(404, 'not_found', `no stream "${key}"`);
+    res.json(s);
+  });
+
+  r.delete('/streams/:key', async (req, res) => {
+    await monitor.remove(parseStreamKey(req.params.key));
+    res.status(204).end();
+  });
+
+  r.get('/streams/:key/tracks', (req, res) => {
+    const key = parseStreamKey(req.params.key);
+    if (!monitor.stream(key)) throw new HttpError(404, 'not_found', `no stream "${key}"`);
+    res.json({ items: monitor.tracks(key) });
+  });
+
+  r.get('/alerts', async (req, res) => {
+    res.json(await monitor.alerts(parseAlertQuery(req.query)));
+  });
+
+  r.get('/alerts/:id', async (req, res) => {
+    const a = await monitor.alert(req.params.id);
+    if (!a) throw new HttpError(404, 'not_found', `no alert "${req.params.id}"`);
+    res.json(a);
+  });
+
+  r.get('/alerts/:id/evidence', async (req, res) => {
+    const ev = await monitor.evidence(req.params.id);
+    if (!ev) throw new HttpError(404, 'not_found', `no evidence for alert "${req.params.id}"`);
+    // Evidence never changes once written, so browsers may keep it.
+    res.type(ev.contentType).set('Cache-Control', 'private, max-age=86400').send(ev.data);
+  });
+
+  r.use(notFoundHandler);
+  r.use(errorHandler(logger));
+  return r;
+}
