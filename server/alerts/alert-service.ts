@@ -72,17 +72,17 @@ export class AlertService extends TypedEmitter<AlertServiceEvents> {
     this.#log = options.logger ?? noopLogger;
     this.#publicBaseUrl = (options.publicBaseUrl ?? '').replace(/\/+$/, '');
     this.#db = openAlertDatabase(this.config.database);
+    this.#ownsBus = options.bus === undefined;
+    this.bus = options.bus ?? new InProcessAlertBus();
     try {
       this.store = new AlertStore(this.#db, { evidenceMaxBytes: Math.round(this.config.evidenceMaxMB * 1024 * 1024) });
       this.outbox = new WebhookOutbox(this.#db, { webhooks: this.config.webhooks, delivery: this.config.delivery, logger: this.#log });
+      this.#closeLeftovers();
+      this.outbox.start();
     } catch (e) {
       this.#db.close();
       throw e;
     }
-    this.#ownsBus = options.bus === undefined;
-    this.bus = options.bus ?? new InProcessAlertBus();
-    this.#closeLeftovers();
-    this.outbox.start();
   }
 
   /**
