@@ -70,9 +70,10 @@ export class ApiServer {
 
     const clientDir = opts.clientDir ?? defaultClientDir;
     if (existsSync(join(clientDir, 'index.html'))) {
-      // index.html must be re-read on each load (it names the current bundle); the bundle may be cached briefly.
+      // index.html is re-read on each load (it names the current bundle); the bundle's name
+      // carries its content hash, so it can be kept for good.
       app.use(express.static(clientDir, {
-        setHeaders: (res, path) => res.set('Cache-Control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=300'),
+        setHeaders: (res, path) => res.set('Cache-Control', /app-[A-Z0-9]+\.js$/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache'),
       }));
     } else {
       log.warn({ clientDir }, 'dashboard not built: serving a placeholder at /');

@@ -1,7 +1,9 @@
 import type { TypedEmitter } from '../shared/typed-emitter.js';
 import type {
-  AlertWire, ClipScore, PreviewFrame, ServerToClientEvents, StreamState, StreamStatus, TrackUpdate,
+  AlertPage, AlertWire, ClipScore, HealthReport, PreviewFrame, ServerToClientEvents, StreamStatus, TrackUpdate,
 } from './wire.js';
+
+export type { AlertPage, HealthReport, ModelInfo } from './wire.js';
 
 /**
  * What the HTTP API, the Socket.IO layer and the metrics see of the running monitor. Nothing
@@ -59,33 +61,9 @@ export interface AlertQuery {
   cursor?: string;
 }
 
-export interface AlertPage {
-  /** Newest first. */
-  items: AlertWire[];
-  /** Cursor of the next page, or null on the last one. */
-  next: string | null;
-}
-
 export interface Evidence {
   contentType: string;
   data: Buffer;
-}
-
-export interface ModelInfo {
-  name: string;
-  provider: string;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  version: string;
-  uptimeSeconds: number;
-  model: ModelInfo | null;
-  streams: { total: number } & Record<StreamState, number>;
-  openAlerts: number;
-  dashboardClients: number;
-  /** Why the status is not ok, in words. */
-  problems: string[];
 }
 
 /** A request the monitor cannot carry out; the API turns `code` into the HTTP status. */

@@ -70,7 +70,12 @@ export const schemas: Record<string, Schema> = {
     status: { type: 'string', enum: ['ok', 'degraded'] },
     version: str(),
     uptimeSeconds: num(),
-    model: { oneOf: [obj({ name: str(), provider: str('cpu, cuda, ...') }), { type: 'null' }] },
+    model: {
+      oneOf: [{
+        ...obj({ name: str(), provider: str('cpu, cuda, ...'), threshold: num('decision threshold on the probability') }),
+        required: ['name', 'provider'],
+      }, { type: 'null' }],
+    },
     streams: obj({ total: int(), ...Object.fromEntries(streamStates.map((s) => [s, int()])) }, 'stream counts by state'),
     openAlerts: int(),
     dashboardClients: int(),

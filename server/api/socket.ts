@@ -9,11 +9,12 @@ import type { ClientToServerEvents, ServerToClientEvents } from './wire.js';
  * Socket.IO fan-out of the monitor's events. Rooms: `all` ('*': every stream's state and
  * every alert) and one per stream (its tracks, scores, alerts, previews).
  *
- * A slow dashboard must never grow a queue in the server. Frequent events (track boxes,
- * clip scores) skip any client that already has SLOW_CLIENT_PACKETS packets waiting to be
- * written; previews, large and replaced twice a second, are also volatile (dropped for a
- * client whose connection is busy writing). Rare events (state changes, alerts, track
- * ends) always go out; a client that stops reading altogether is dropped by the ping
+ * A slow dashboard must never grow a queue in the server. Track boxes, the most frequent
+ * event and each one replacing the last, skip any client that already has
+ * SLOW_CLIENT_PACKETS packets waiting to be written; previews, large and replaced twice a
+ * second, are also volatile (dropped for a client whose connection is busy writing).
+ * Clip scores (a few per second per face: the charts' data), state changes, alerts and
+ * track ends always go out; a client that stops reading altogether is dropped by the ping
  * timeout, which frees its queue.
  */
 
@@ -23,7 +24,7 @@ type Client = Socket<ClientToServerEvents, ServerToClientEvents>;
 export const ALL_ROOM = 'all';
 export const streamRoom = (key: string): string => `stream:${key}`;
 const MAX_SUBSCRIPTIONS = 256;
-const SLOW_CLIENT_PACKETS = 32;
+const SLOW_CLIENT_PACKETS = 128;
 
 export interface SocketLayer {
   readonly io: Io;
@@ -113,7 +114,7 @@ export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger:
     'stream:removed': (key) => io.to(ALL_ROOM).to(streamRoom(key)).emit('stream:removed', key),
     'track:update': (t) => keepingUp(streamRoom(t.stream)).emit('track:update', t),
     'track:end': (e) => io.to(streamRoom(e.stream)).emit('track:end', e),
-    'clip:score': (s) => keepingUp(streamRoom(s.stream)).emit('clip:score', s),
+    'clip:score': (s) => io.to(streamRoom(s.stream)).emit('clip:score', s),
     alert: (a) => io.to(ALL_ROOM).to(streamRoom(a.stream)).emit('alert', a),
     preview: (p) => keepingUp(streamRoom(p.stream)).volatile.emit('preview', p),
   };

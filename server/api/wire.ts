@@ -82,6 +82,35 @@ export interface PreviewFrame {
   tracks: TrackUpdate[];
 }
 
+/** GET /api/v1/alerts */
+export interface AlertPage {
+  /** Newest first. */
+  items: AlertWire[];
+  /** Cursor of the next page, or null on the last one. */
+  next: string | null;
+}
+
+export interface ModelInfo {
+  name: string;
+  /** Execution provider: 'cpu', 'cuda', ... */
+  provider: string;
+  /** Decision threshold on the probability (the dashboard draws it on the score charts). */
+  threshold?: number;
+}
+
+/** GET /api/v1/health */
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeSeconds: number;
+  model: ModelInfo | null;
+  streams: { total: number } & Record<StreamState, number>;
+  openAlerts: number;
+  dashboardClients: number;
+  /** Why the status is not ok, in words. */
+  problems: string[];
+}
+
 export interface ServerToClientEvents {
   'stream:state': (s: StreamStatus) => void;
   'stream:removed': (key: string) => void;

@@ -138,9 +138,9 @@ describe('Socket.IO', () => {
     raw.pause();
     const jpeg = Buffer.alloc(256 * 1024, 7);
     const t0 = performance.now();
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 100; i++) {
       s.hub.publishPreview({ stream: 'busy', pts: i, width: 640, height: 360, jpeg, tracks: [] });
-      for (let k = 0; k < 10; k++) s.hub.publishTrack(track('busy', 1, { pts: i + k / 10 }));
+      for (let k = 0; k < 20; k++) s.hub.publishTrack(track('busy', 1, { pts: i + k / 20 }));
       await new Promise((r) => setImmediate(r));
     }
     const publishMs = performance.now() - t0;
@@ -148,10 +148,10 @@ describe('Socket.IO', () => {
     await until(() => healthy.got.some((g) => g.event === 'alert'), 'alert at the healthy client');
     expect(publishMs).toBeLessThan(3000);
     expect(healthy.got.filter((g) => g.event === 'preview').length).toBeGreaterThan(10);
-    expect(healthy.got.filter((g) => g.event === 'track:update').length).toBeGreaterThan(300);
+    expect(healthy.got.filter((g) => g.event === 'track:update').length).toBeGreaterThan(1000);
     const server = s.api.sockets.io.sockets.sockets.get(stuck.socket.id!);
     const backlog = (server!.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
     expect(backlog).toBeGreaterThan(0); // it really is stuck...
-    expect(backlog).toBeLessThanOrEqual(34); // ...but only up to the limit, plus the alert
+    expect(backlog).toBeLessThanOrEqual(130); // ...but only up to the limit, plus the alert
   });
 });
