@@ -30,9 +30,12 @@ def read_checkpoint(path: str, allow_pickle: bool = False) -> Tuple[Dict[str, to
     except (pickle.UnpicklingError, RuntimeError) as e:
         if not allow_pickle and 'Weights only load failed' in str(e):
             raise CheckpointError(
-                f'{path} holds pickled Python objects besides tensors; loading it could run code. '
+                f'{path} holds Python objects that PyTorch\'s safe loader refuses (torch 1.13 refuses even plain floats); '
+                'unpickling them could run code. '
                 'If you trust where it came from, run again with --allow-pickle.') from e
         raise CheckpointError(f'cannot read {path} as a PyTorch checkpoint: {e}') from e
+    except Exception as e:  # a file that is not a checkpoint fails in many ways inside the unpickler
+        raise CheckpointError(f'cannot read {path} as a PyTorch checkpoint ({type(e).__name__}: {e})') from e
     config = None
     if isinstance(obj, dict) and CONFIG_KEY in obj:
         saved = obj[CONFIG_KEY]
