@@ -57,6 +57,9 @@ interface Run {
 
 const TERMINAL: ReadonlySet<StreamState> = new Set(['ended', 'failed']);
 
+/** Frames over which the delivered frame rate is measured. */
+const FPS_WINDOW = 16;
+
 /** How long a publish that ended may take to flush its last frames before its decoder is stopped. */
 const DRAIN_MS = 3000;
 
@@ -80,6 +83,8 @@ export class Stream extends TypedEmitter<StreamEvents> {
   #ptsEnd = 0;
   #hasFrames = false;
   #droppedByOthers = 0;
+  /** PTS of the last frames, to measure the delivered rate (caps only say the cap). */
+  #recentPts: number[] = [];
   #droppedByRetired = 0;
   readonly #counters = { framesDecoded: 0, restarts: 0, runs: 0, loops: 0 };
 
@@ -130,7 +135,7 @@ export class Stream extends TypedEmitter<StreamEvents> {
       reason: this.#reason,
       width: this.#info?.width ?? null,
       height: this.#info?.height ?? null,
-      fps: this.#info?.fps ?? null,
+      fps: this.#measuredFps() ?? this.#info?.fps ?? null,
       framesDecoded: this.#counters.framesDecoded,
       framesAnalysed: 0,
       framesDropped: 0,
@@ -240,6 +245,8 @@ export class Stream extends TypedEmitter<StreamEvents> {
     const fps = this.#info?.fps;
     this.#ptsEnd = frame.pts + (frame.duration ?? (fps ? Math.round(NS_PER_SECOND / fps) : 1));
     this.#hasFrames = true;
+    this.#recentPts.push(frame.pts);
+    if (this.#recentPts.length > FPS_WINDOW) this.#recentPts.shift();
     if (this.#state !== 'live') this.#setState('live', null);
     run.opts.onFrame?.();
     this.safeEmit('frame', frame);
@@ -277,7 +284,10 @@ export class Stream extends TypedEmitter<StreamEvents> {
     if (this.closed) return;
     if (!force && state === this.#state && reason === this.#reason) return;
     // A stream that is not live has no fresh size until the next caps arrive.
-    if (state === 'waiting') this.#info = null;
+    if (state === 'waiting') {
+      this.#info = null;
+      this.#recentPts = [];
+    }
     this.#state = state;
     this.#reason = reason;
     this.#since = Date.now();
@@ -286,6 +296,13 @@ export class Stream extends TypedEmitter<StreamEvents> {
 
   #emitState(): void {
     if (!this.closed) this.safeEmit('state', this.status());
+  }
+
+  #measuredFps(): number | null {
+    const p = this.#recentPts;
+    if (p.length < 2) return null;
+    const span = p[p.length - 1]! - p[0]!;
+    return span > 0 ? Math.round(((p.length - 1) * NS_PER_SECOND / span) * 100) / 100 : null;
   }
 
   get terminal(): boolean {

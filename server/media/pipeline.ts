@@ -95,7 +95,13 @@ export function buildPipeline(source: SourceSpec, output: OutputSpec = {}): stri
   if (output.maxFps !== undefined) {
     // Express the rate as a fraction with a 1001 or 1000 base so 29.97 stays exact.
     const den = Number.isInteger(output.maxFps) ? 1 : 1000;
-    rate = `videorate drop-only=true ! video/x-raw,framerate=${Math.round(output.maxFps * den)}/${den} ! `;
+    // RTP and RTSP decoders announce framerate 0/1 (variable), which a drop-only videorate
+    // cannot turn into a fixed rate (not-negotiated). Claiming a high nominal input rate lets
+    // it negotiate; it decides what to drop by timestamps either way. skip-to-first: a live
+    // source's first PTS is seconds after zero, and videorate would pass every frame until
+    // its output count had caught up with that offset.
+    rate = 'capssetter caps="video/x-raw,framerate=(fraction)1000/1" ! ' +
+      `videorate drop-only=true skip-to-first=true ! video/x-raw,framerate=${Math.round(output.maxFps * den)}/${den} ! `;
   }
   const dim = (name: string, exact?: number, max?: number) =>
     exact ? `,${name}=${exact}` : max ? `,${name}=(int)[1,${max}]` : '';
