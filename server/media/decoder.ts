@@ -119,9 +119,11 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
         await access(src.path, constants.R_OK);
       } catch {
         const err = new DecoderError('not-found', `cannot read file ${src.path}`);
-        this.#setState('failed');
+        if (this.#state === 'idle') this.#setState('failed');
         throw err;
       }
+      // close() may have come while the file was checked: then nothing must be spawned.
+      if (this.#state !== 'idle') throw new InvalidStateError(`decoder ${this.#state} while starting`);
     }
     return new Promise<VideoInfo>((resolve, reject) => {
       const cleanup = () => {

@@ -6,10 +6,10 @@ import type { StreamManager } from '../../server/ingest/stream-manager.js';
 import { gstStart } from '../helpers/gst.js';
 
 /** A live H.264 test pattern pushed over RTMP the way OBS would (FLV over rtmp2sink). */
-export function rtmpPublisher(url: string, opts: { width?: number; height?: number; fps?: number } = {}): ChildProcess {
-  const { width = 320, height = 240, fps = 15 } = opts;
+export function rtmpPublisher(url: string, opts: { width?: number; height?: number; fps?: number; keyframeEvery?: number } = {}): ChildProcess {
+  const { width = 320, height = 240, fps = 15, keyframeEvery = fps } = opts;
   return gstStart(`videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ! ` +
-    `x264enc tune=zerolatency speed-preset=ultrafast key-int-max=${fps} bframes=0 ! video/x-h264,profile=baseline ! flvmux streamable=true ! rtmp2sink location=${url}`);
+    `x264enc tune=zerolatency speed-preset=ultrafast key-int-max=${keyframeEvery} bframes=0 ! video/x-h264,profile=baseline ! flvmux streamable=true ! rtmp2sink location=${url}`);
 }
 
 /** Resolves with the exit code of a child process. */

@@ -86,7 +86,7 @@ describe('RtmpIngest', () => {
   });
 
   it('continues stream time when the same key publishes again', async () => {
-    await until(() => !manager.get('cam-1')!.busy, 20_000, 'cam-1 to end');
+    await until(() => !manager.get('cam-1')?.busy, 20_000, 'cam-1 to end');
     const before = frames.get('cam-1')!;
     const last = before[before.length - 1]!;
     const count = before.length;
@@ -97,6 +97,24 @@ describe('RtmpIngest', () => {
     expect(next.pts).toBeGreaterThan(last.pts);
     expect(next.index).toBe(last.index + 1);
     expect(manager.get('cam-1')!.counters.runs).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a crashed decoder restarts primed with the stream headers and resumes within seconds', async () => {
+    await until(() => !manager.get('cam-1')?.busy, 20_000, 'cam-1 to end');
+    // One keyframe in 20 s: recovering within seconds needs the replayed headers.
+    publishers.push(rtmpPublisher(rtmp.url('cam-1'), { keyframeEvery: 300 }));
+    await nextState(manager, 'cam-1', ['live']);
+    const stream = manager.get('cam-1')!;
+    await until(() => stream.counters.framesDecoded >= 5, 20_000, 'a few frames');
+    const restarts = stream.counters.restarts;
+    process.kill(stream.decoder!.pid!, 'SIGKILL');
+    await nextState(manager, 'cam-1', ['reconnecting']);
+    const count = frames.get('cam-1')!.length;
+    await nextState(manager, 'cam-1', ['live'], 10_000);
+    await until(() => frames.get('cam-1')!.length >= count + 10, 10_000, '10 frames after the restart');
+    const list = frames.get('cam-1')!;
+    for (let i = count; i < list.length; i++) expect(list[i]!.pts).toBeGreaterThan(list[i - 1]!.pts);
+    expect(stream.counters.restarts).toBe(restarts + 1);
   });
 
   it('leaves no child process behind after close', async () => {
