@@ -207,11 +207,33 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const entry = this.#keys.get(p.key);
     if (!entry) refuse('unknown-key', `stream key ${JSON.stringify(p.key)} is not allowed to publish`);
     let stream = this.#streams.get(p.key);
-    if (stream?.busy) refuse('busy', `stream ${p.key} already has a ${stream.kind} publisher`);
+    const busy = this.#busyReason(p.key);
+    if (busy) refuse('busy', busy);
+    if (stream?.busy) stream.end(`replaced by a new ${p.kind} publish`);
     if (!stream) stream = this.#add(p.key, entry!.name ?? p.key, p.kind);
     stream.play({ decoder: this.decoderOptions(p.source, p.decoder), session: p.session, ...p.hooks }, p.kind);
     this.log?.info({ stream: p.key, kind: p.kind, remote: p.remote, session: p.session.id }, 'publish accepted');
     return stream;
+  }
+
+  /**
+   * Whether a publish with this key would be admitted now (null) or why not. A WHIP publisher
+   * that went silent may be replaced: UDP gives no sign that it is gone, and a browser that
+   * reloads comes back with the same key long before ICE consent expires (30 s).
+   */
+  publishRefusal(key: string): { code: RefusalCode; reason: string } | null {
+    if (this.closed) return { code: 'closed', reason: 'the server is shutting down' };
+    if (!this.#keys.has(key)) return { code: 'unknown-key', reason: `stream key ${JSON.stringify(key)} is not allowed to publish` };
+    const busy = this.#busyReason(key);
+    return busy ? { code: 'busy', reason: busy } : null;
+  }
+
+  #busyReason(key: string): string | null {
+    const stream = this.#streams.get(key);
+    if (!stream?.busy) return null;
+    const silent = stream.state === 'stalled' || stream.state === 'reconnecting';
+    if (stream.kind === 'whip' && silent) return null;
+    return `stream ${key} already has a ${stream.kind} publisher`;
   }
 
   /** Reports a publisher turned away before beginPublish could see it (bad request, wrong app). */

@@ -141,8 +141,9 @@ export class WhipIngest implements Ingest {
       refuse(503, 'closed', 'the server is shutting down');
       return;
     }
-    if (this.#manager.get(key)?.busy) {
-      refuse(409, 'busy', `stream ${key} already has a publisher`);
+    const refusal = this.#manager.publishRefusal(key);
+    if (refusal) {
+      refuse(STATUS[refusal.code], refusal.code, refusal.reason);
       return;
     }
     if (typeof req.body !== 'string' || !req.body.startsWith('v=')) {

@@ -16,6 +16,7 @@ export class WhipTestClient {
   location: string | null = null;
   #socket: Socket | null = null;
   #encoder: ChildProcess | null = null;
+  #token: string | null = null;
 
   constructor(readonly codec: 'VP8' | 'H264', opts: { audio?: boolean } = {}) {
     this.pc = new RTCPeerConnection({
@@ -44,6 +45,7 @@ export class WhipTestClient {
     const headers: Record<string, string> = { 'Content-Type': contentType };
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     const res = await fetch(endpoint, { method: 'POST', headers, body: await this.offer() });
+    this.#token = token;
     if (res.status === 201) {
       this.location = new URL(res.headers.get('location')!, endpoint).toString();
       await this.pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
@@ -65,7 +67,18 @@ export class WhipTestClient {
 
   get encoder(): ChildProcess | null { return this.#encoder; }
 
-  async stop(): Promise<void> {
+  /** Ends the session politely (DELETE on its resource), as a publisher should. */
+  async delete(): Promise<number> {
+    const location = this.location;
+    if (!location) return 0;
+    this.location = null;
+    const res = await fetch(location, { method: 'DELETE', headers: { Authorization: `Bearer ${this.#token}` } });
+    return res.status;
+  }
+
+  /** Stops sending; with `polite` (default) DELETEs the session first. */
+  async stop(polite = true): Promise<void> {
+    if (polite) await this.delete().catch(() => 0);
     const enc = this.#encoder;
     if (enc && enc.exitCode === null && enc.signalCode === null) {
       const done = new Promise<void>((r) => enc.once('close', () => r()));

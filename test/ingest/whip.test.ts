@@ -17,7 +17,7 @@ describe('WhipIngest', () => {
   const clients: WhipTestClient[] = [];
 
   beforeAll(async () => {
-    manager = new StreamManager({ keys: [{ key: 'webcam', name: 'Desk' }, { key: 'phone' }], output: { maxFps: 10 } });
+    manager = new StreamManager({ keys: [{ key: 'webcam', name: 'Desk' }, { key: 'phone' }], output: { maxFps: 10 }, stallTimeoutMs: 2500 });
     whip = new WhipIngest(manager);
     const app = express();
     app.use('/whip', whip.router);
@@ -81,15 +81,38 @@ describe('WhipIngest', () => {
       // The decoder joined mid-stream: the publisher was asked for a keyframe.
       expect(c.plisReceived).toBeGreaterThan(0);
 
-      const del = await fetch(c.location!, { method: 'DELETE', headers: { Authorization: 'Bearer webcam' } });
-      expect(del.status).toBe(200);
+      const location = c.location!;
+      const wrong = await fetch(location, { method: 'DELETE', headers: { Authorization: 'Bearer phone' } });
+      expect(wrong.status).toBe(403);
+      expect(await c.delete()).toBe(200);
       const ended = await nextState(manager, 'webcam', ['ended']);
       expect(ended.reason).toBe('publisher ended the session');
       expect(whip.sessions).toHaveLength(0);
-      const again = await fetch(c.location!, { method: 'DELETE', headers: { Authorization: 'Bearer webcam' } });
+      const again = await fetch(location, { method: 'DELETE', headers: { Authorization: 'Bearer webcam' } });
       expect(again.status).toBe(404);
     });
   }
+
+  it('a publisher that goes silent makes its stream stalled, and is asked for a keyframe again', async () => {
+    const c = client('VP8');
+    expect((await c.publish(`${base}/webcam`, 'webcam')).status).toBe(201);
+    await c.startVideo();
+    await nextState(manager, 'webcam', ['live'], 45_000);
+    const plis = c.plisReceived;
+    c.encoder!.kill('SIGKILL');
+    const stalled = await nextState(manager, 'webcam', ['stalled'], 20_000);
+    expect(stalled.reason).toMatch(/no video for 2\.5 s/);
+    await until(() => c.plisReceived > plis, 10_000, 'a keyframe request after the stall');
+
+    // The same publisher comes back (a reloaded page): it replaces the silent session.
+    const back = client('VP8');
+    expect((await back.publish(`${base}/webcam`, 'webcam')).status).toBe(201);
+    expect(rejected).toEqual([]);
+    await back.startVideo();
+    const live = await nextState(manager, 'webcam', ['live'], 45_000);
+    expect(live.kind).toBe('whip');
+    expect(whip.sessions).toHaveLength(1);
+  });
 
   it('answers 409 while the key is already live', async () => {
     const first = client('VP8');
@@ -104,7 +127,7 @@ describe('WhipIngest', () => {
     expect((await c.publish(`${base}/webcam`, 'webcam')).status).toBe(201);
     await c.startVideo();
     await nextState(manager, 'webcam', ['live'], 45_000);
-    await c.stop();
+    await c.stop(false);
     await manager.close();
     expect(whip.sessions).toHaveLength(0);
     expect(childProcesses()).toEqual([]);
