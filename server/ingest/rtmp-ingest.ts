@@ -182,11 +182,10 @@ export class RtmpIngest implements Ingest {
         decoder: { stdinPreamble: () => relay.preamble() },
       });
     } catch (e) {
-      if (e instanceof PublishRefusedError) {
-        this.#refuse(session, e);
-        return;
-      }
-      throw e;
+      // Thrown from here it would unwind through the library's socket handler: refuse instead.
+      if (!(e instanceof PublishRefusedError)) this.#log?.error({ err: e, stream: session.streamName }, 'RTMP publish could not start');
+      this.#refuse(session, e instanceof PublishRefusedError ? e : { code: 'bad-request', message: (e as Error).message });
+      return;
     }
     decoder = stream.decoder;
     this.#publishes.set(session.id, publish);

@@ -122,12 +122,12 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   allowKey(entry: PublishKey): void {
     assertStreamKey(entry.key);
-    const pulled = this.#streams.get(entry.key);
-    if (pulled && (pulled.kind === 'pull' || pulled.kind === 'demo')) {
+    const existing = this.#streams.get(entry.key);
+    if (existing && (existing.kind === 'pull' || existing.kind === 'demo')) {
       throw new InvalidStateError(`stream key ${entry.key} is already used by a pulled stream`);
     }
     this.#keys.set(entry.key, { key: entry.key, ...(entry.name !== undefined ? { name: entry.name } : {}) });
-    if (entry.name !== undefined) pulled?.rename(entry.name);
+    if (entry.name !== undefined) existing?.rename(entry.name);
   }
 
   /** The key may no longer publish; a stream live with it is ended now. Returns false if it was not allowed. */
