@@ -7,7 +7,8 @@
  * - alert_event_us: one onClipScore() that opens or closes an alert: SQLite transaction
  *   (alert row + history + evidence PNG + outbox row) on a file database in WAL mode.
  * - webhook_latency_ms: from the alert event to a local receiver having the request.
- * - webhook_throughput_per_s: queued deliveries drained by a local receiver (concurrency 4).
+ * - webhook_throughput_per_s: queued deliveries drained by a local receiver (concurrency 4);
+ *   baseline_fetch_per_s: bare fetch() POSTs to the same receiver, 4 at a time, for scale.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -63,6 +64,7 @@ try {
   const eventUs: number[] = [];
   const latencyMs: number[] = [];
   const throughput: number[] = [];
+  const baseline: number[] = [];
   for (let r = 0; r < runs; r++) {
     // Scores that never cross: rolling score + policy step only.
     let s = AlertService.open({ modelThreshold: 0.5, config: { database: join(dir, `score-${r}.db`) } });
@@ -99,6 +101,14 @@ try {
         for (let i = 0; i < nDeliveries; i++) svc.onClipScore(clip(100 + i, i % 2 ? 0.05 : 0.95, 200 + r));
         while (svc.outbox.stats().delivered - before < nDeliveries) await new Promise((res) => setTimeout(res, 5));
         throughput.push((nDeliveries / (performance.now() - tq)) * 1000);
+
+        let sent = 0;
+        const tb = performance.now();
+        const worker = async (): Promise<void> => {
+          while (sent++ < nDeliveries) await (await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).text();
+        };
+        await Promise.all([worker(), worker(), worker(), worker()]);
+        baseline.push((nDeliveries / (performance.now() - tb)) * 1000);
       } finally {
         await svc.close();
       }
@@ -114,6 +124,7 @@ try {
         alert_event_us: round(median(eventUs), 1),
         webhook_latency_ms: round(median(latencyMs), 2),
         webhook_throughput_per_s: round(median(throughput), 0),
+        baseline_fetch_per_s: round(median(baseline), 0),
       },
       null,
       2,

@@ -86,9 +86,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  */
 export function openAlertDatabase(path: string): AlertDatabase {
   const memory = path === ':memory:';
-  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   let db: AlertDatabase;
   try {
+    if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
     db = new Database(path);
   } catch (e) {
     throw new Error(`cannot open the alert database ${path}: ${(e as Error).message}`);

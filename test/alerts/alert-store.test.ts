@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -141,5 +142,19 @@ describe('AlertStore', () => {
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => openAlertDatabase(path)).toThrow(/schema version \d+, newer than this Deepwatch knows/);
+  });
+});
+
+describe('openAlertDatabase()', () => {
+  it('names the file when it cannot be opened', () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'plain-file');
+      writeFileSync(file, 'x');
+      const path = join(file, 'sub', 'alerts.db');
+      expect(() => openAlertDatabase(path)).toThrow(`cannot open the alert database ${path}: `);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

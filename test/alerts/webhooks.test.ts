@@ -193,3 +193,40 @@ describe('webhooks', () => {
     expect(s.outbox.stats()).toMatchObject({ inFlight: 1, pending: queued });
   });
 });
+
+describe('webhook helpers', () => {
+  it('verifyWebhook() refuses a stale or malformed timestamp even with a matching signature', async () => {
+    const { signWebhook } = await import('../../server/alerts/index.js');
+    const now = 1_700_000_000_000;
+    const old = String(now / 1000 - 600);
+    const body = '{"x":1}';
+    expect(verifyWebhook({ secret: SECRET, body, timestamp: old, signature: signWebhook(SECRET, old, body), now })).toBe(false);
+    expect(verifyWebhook({ secret: SECRET, body, timestamp: old, signature: signWebhook(SECRET, old, body), now, toleranceSeconds: 601 })).toBe(true);
+    expect(verifyWebhook({ secret: SECRET, body, timestamp: 'soon', signature: signWebhook(SECRET, 'soon', body), now })).toBe(false);
+    expect(verifyWebhook({ secret: SECRET, body, timestamp: undefined, signature: undefined, now })).toBe(false);
+  });
+
+  it('backoff() doubles from the base, stays within [d/2, d] and under the cap', async () => {
+    const { backoff } = await import('../../server/alerts/index.js');
+    const cfg = { baseDelayMs: 100, maxDelayMs: 1_000 };
+    expect([1, 2, 3, 4, 5].map((n) => backoff(n, cfg, () => 1))).toEqual([100, 200, 400, 800, 1_000]);
+    expect([1, 2, 3, 4, 5].map((n) => backoff(n, cfg, () => 0))).toEqual([50, 100, 200, 400, 500]);
+  });
+
+  it('a delivery older than maxAgeMs is dead-lettered on its next failure', async () => {
+    const tmp = tempDir();
+    const port = await deadPort();
+    const s = AlertService.open({
+      modelThreshold: 0.5,
+      config: { database: join(tmp.dir, 'dw.db'), webhooks: [{ url: `http://127.0.0.1:${port}/`, secret: SECRET, events: ['open'] }], delivery: { ...fast, maxAttempts: 100, maxAgeMs: 1 } },
+    });
+    try {
+      const dead = nextEvent(on(s.outbox, 'dead'));
+      for (const c of clips([0.9, 0.9, 0.9, 0.9, 0.9])) s.onClipScore(c);
+      expect(await dead).toMatchObject({ state: 'dead', attempts: 1 });
+    } finally {
+      await s.close();
+      tmp.cleanup();
+    }
+  });
+});
