@@ -11,8 +11,9 @@ import type { ClientToServerEvents, ServerToClientEvents } from './wire.js';
  *
  * A slow dashboard must never grow a queue in the server. Track boxes, the most frequent
  * event and each one replacing the last, skip any client that already has
- * SLOW_CLIENT_PACKETS packets waiting to be written; previews, large and replaced twice a
- * second, are also volatile (dropped for a client whose connection is busy writing).
+ * SLOW_CLIENT_PACKETS packets waiting to be written; previews (at most a few a second) skip
+ * such clients too. They are not volatile: a volatile emit is dropped whenever the
+ * connection is mid-write, which at a low rate meant most previews never arrived.
  * Clip scores (a few per second per face: the charts' data), state changes, alerts and
  * track ends always go out; a client that stops reading altogether is dropped by the ping
  * timeout, which frees its queue.
@@ -54,7 +55,7 @@ export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger:
     for (const t of monitor.tracks(key)) socket.emit('track:update', t);
     for (const sc of monitor.recentScores(key)) socket.emit('clip:score', sc);
     const p = monitor.latestPreview(key);
-    if (p) socket.volatile.emit('preview', p);
+    if (p) socket.emit('preview', p);
   };
 
   io.on('connection', (socket) => {
@@ -116,7 +117,7 @@ export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger:
     'track:end': (e) => io.to(streamRoom(e.stream)).emit('track:end', e),
     'clip:score': (s) => io.to(streamRoom(s.stream)).emit('clip:score', s),
     alert: (a) => io.to(ALL_ROOM).to(streamRoom(a.stream)).emit('alert', a),
-    preview: (p) => keepingUp(streamRoom(p.stream)).volatile.emit('preview', p),
+    preview: (p) => keepingUp(streamRoom(p.stream)).emit('preview', p),
   };
   const names = Object.keys(forward) as (keyof MonitorEvents)[];
   for (const name of names) monitor.events.on(name, forward[name] as never);
