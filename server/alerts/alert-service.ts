@@ -180,7 +180,7 @@ export class AlertService extends TypedEmitter<AlertServiceEvents> {
     if (d === null) return;
     if (d.phase === 'open') {
       track.alertId = randomUUID();
-      track.alertHasEvidence = false;
+      track.evidenceVersion = null;
     }
     const id = track.alertId;
     if (id === null) throw new Error(`internal: ${d.phase} for track ${track.stream}/${track.trackId} without an open alert`);
@@ -205,9 +205,12 @@ export class AlertService extends TypedEmitter<AlertServiceEvents> {
     try {
       this.#db.transaction(() => {
         this.store.record(alert, inc.clips, d.reason, at);
-        if (image && this.store.putEvidence(id, image, at)) track.alertHasEvidence = true;
-        else if (image) this.#log.warn({ alert: id, bytes: image.length }, 'evidence image is not a PNG/JPEG or is over the evidence budget; not stored');
-        alert.evidenceUrl = track.alertHasEvidence ? evidenceUrlFor(id) : null;
+        if (image) {
+          const version = this.store.putEvidence(id, image, at);
+          if (version !== null) track.evidenceVersion = version;
+          else this.#log.warn({ alert: id, bytes: image.length }, 'evidence image is not a PNG/JPEG or is over the evidence budget; not stored');
+        }
+        alert.evidenceUrl = track.evidenceVersion !== null ? evidenceUrlFor(id, track.evidenceVersion) : null;
         this.outbox.enqueue(d.phase, id, JSON.stringify(this.#payload(alert, d.reason, at)), at);
       })();
       this.outbox.kick();

@@ -54,8 +54,12 @@ export interface AlertStoreOptions {
   evidenceMaxBytes: number;
 }
 
-export function evidenceUrlFor(id: string): string {
-  return `/api/v1/alerts/${encodeURIComponent(id)}/evidence`;
+/**
+ * The evidence image's URL. `version` changes whenever the image is replaced (a higher
+ * peak), so the URL of one image can be cached for good.
+ */
+export function evidenceUrlFor(id: string, version: number): string {
+  return `/api/v1/alerts/${encodeURIComponent(id)}/evidence?v=${version}`;
 }
 
 interface AlertRow {
@@ -76,10 +80,10 @@ interface AlertRow {
   close_reason: CloseReason | null;
   updates: number;
   updated_at: number;
-  has_evidence: 0 | 1;
+  evidence_version: number | null;
 }
 
-const SELECT_ALERT = `SELECT a.*, EXISTS (SELECT 1 FROM evidence e WHERE e.alert_id = a.id) AS has_evidence FROM alerts a`;
+const SELECT_ALERT = `SELECT a.*, (SELECT e.version FROM evidence e WHERE e.alert_id = a.id) AS evidence_version FROM alerts a`;
 
 /**
  * Alerts, their event history and their evidence images, in SQLite. One row per alert:
@@ -126,7 +130,9 @@ export class AlertStore {
       open: db.prepare(`${SELECT_ALERT} WHERE a.phase <> 'close' ORDER BY a.seq`),
       putEvidence: db.prepare(
         `INSERT INTO evidence (alert_id, mime, bytes, data, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (alert_id) DO UPDATE SET mime = excluded.mime, bytes = excluded.bytes, data = excluded.data, created_at = excluded.created_at`,
+         ON CONFLICT (alert_id) DO UPDATE SET mime = excluded.mime, bytes = excluded.bytes, data = excluded.data, created_at = excluded.created_at,
+           version = evidence.version + 1
+         RETURNING version`,
       ),
       getEvidence: db.prepare(`SELECT mime, data FROM evidence WHERE alert_id = ?`),
       evidenceSize: db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS n FROM evidence`),
@@ -150,14 +156,14 @@ export class AlertStore {
 
   /**
    * Stores (or replaces) an alert's evidence image, then evicts the oldest others past the
-   * size budget. Returns false, storing nothing, when the image is not a PNG or JPEG or is
-   * larger than the whole budget.
+   * size budget. Returns the image's version (1 for the first, then 2, ...), or null,
+   * storing nothing, when the image is not a PNG or JPEG or is larger than the whole budget.
    */
-  putEvidence(alertId: string, image: Buffer, at: number): boolean {
+  putEvidence(alertId: string, image: Buffer, at: number): number | null {
     const mime = imageMime(image);
-    if (mime === null || image.length > this.#evidenceMaxBytes) return false;
+    if (mime === null || image.length > this.#evidenceMaxBytes) return null;
     const before = this.#s.evidenceBytesOf.get(alertId) as { bytes: number } | undefined;
-    this.#s.putEvidence.run(alertId, mime, image.length, image, at);
+    const { version } = this.#s.putEvidence.get(alertId, mime, image.length, image, at) as { version: number };
     this.#evidenceBytes += image.length - (before?.bytes ?? 0);
     while (this.#evidenceBytes > this.#evidenceMaxBytes) {
       const victims = this.#s.oldestEvidence.all(alertId) as { id: string; bytes: number }[];
@@ -168,7 +174,7 @@ export class AlertStore {
         if (this.#evidenceBytes <= this.#evidenceMaxBytes) break;
       }
     }
-    return true;
+    return version;
   }
 
   evidence(alertId: string): Evidence | null {
@@ -248,7 +254,7 @@ function toRecord(r: AlertRow): AlertRecord {
     mean: r.mean,
     model: r.model,
     threshold: r.threshold,
-    evidenceUrl: r.has_evidence ? evidenceUrlFor(r.id) : null,
+    evidenceUrl: r.evidence_version !== null ? evidenceUrlFor(r.id, r.evidence_version) : null,
     clips: r.clips,
     closeReason: r.close_reason,
     updates: r.updates,

@@ -76,6 +76,9 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_due ON webhook_deliveries (state, webhook, next_attempt_at);
   CREATE INDEX deliveries_by_alert ON webhook_deliveries (webhook, alert_id, state, seq);
   `,
+  // Evidence is replaced when an alert's peak rises; its URL carries this version so a
+  // cached image is never shown for a newer peak.
+  `ALTER TABLE evidence ADD COLUMN version INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

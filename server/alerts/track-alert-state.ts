@@ -15,7 +15,8 @@ export class TrackAlertState {
   #lastPtsEnd = -Infinity;
   /** Id of the alert open for this track, if any. */
   alertId: string | null = null;
-  alertHasEvidence = false;
+  /** Version of the open alert's stored evidence image, or null when it has none. */
+  evidenceVersion: number | null = null;
 
   constructor(stream: string, trackId: number, model: string, thresholds: { open: number; close: number }, policy: PolicyConfig) {
     this.stream = stream;

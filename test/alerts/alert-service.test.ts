@@ -90,7 +90,7 @@ describe('AlertService', () => {
       ptsStart: input[first].ptsStart,
       ptsEnd: input[last].ptsEnd,
       wallStart: input[first].wallTime,
-      evidenceUrl: `/api/v1/alerts/${close.id}/evidence`,
+      evidenceUrl: `/api/v1/alerts/${close.id}/evidence?v=${evidenceCalls.length}`,
     });
     expect(close.wallEnd).not.toBeNull();
     expect(close.peak).toBeCloseTo(Math.max(...inIncident));

@@ -43,7 +43,7 @@ describe('AlertStore', () => {
     let store = new AlertStore(db, { evidenceMaxBytes: 1 << 20 });
     const img = pngImage(8, 4, [200, 10, 10]);
     store.record(wire(1), 3, null, 1_010_000);
-    expect(store.putEvidence('alert-1', img, 1_010_000)).toBe(true);
+    expect(store.putEvidence('alert-1', img, 1_010_000)).toBe(1);
     store.record(wire(1, { phase: 'update', peak: 0.9, ptsEnd: 5 }), 6, null, 1_011_000);
     store.record(wire(1, { phase: 'close', peak: 0.9, mean: 0.75, ptsEnd: 6, wallEnd: 1_012_000 }), 8, 'recovered', 1_012_000);
     store.record(wire(2), 2, null, 1_020_000);
@@ -65,7 +65,7 @@ describe('AlertStore', () => {
       clips: 8,
       updates: 1,
       closeReason: 'recovered',
-      evidenceUrl: '/api/v1/alerts/alert-1/evidence',
+      evidenceUrl: '/api/v1/alerts/alert-1/evidence?v=1',
     });
     expect(store.events('alert-1').map((e) => e.phase)).toEqual(['open', 'update', 'close']);
     const ev = store.evidence('alert-1')!;
@@ -116,7 +116,7 @@ describe('AlertStore', () => {
     expect(imgs[0].length).toBeGreaterThan(700); // so that three do not fit in 2000 bytes
     for (let i = 1; i <= 3; i++) {
       store.record(wire(i), 1, null, i);
-      expect(store.putEvidence(`alert-${i}`, imgs[i - 1], i)).toBe(true);
+      expect(store.putEvidence(`alert-${i}`, imgs[i - 1], i)).toBe(1);
     }
     expect(store.evidenceBytes).toBeLessThanOrEqual(2_000);
     expect(store.evidence('alert-1')).toBeNull();
@@ -124,10 +124,14 @@ describe('AlertStore', () => {
     expect(store.evidence('alert-3')!.data.equals(imgs[2])).toBe(true);
 
     store.record(wire(4), 1, null, 4);
-    expect(store.putEvidence('alert-4', Buffer.from('GIF89a not a png'), 4)).toBe(false);
+    expect(store.putEvidence('alert-4', Buffer.from('GIF89a not a png'), 4)).toBeNull();
     const jpegLike = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
-    expect(store.putEvidence('alert-4', jpegLike, 4)).toBe(true);
+    expect(store.putEvidence('alert-4', jpegLike, 4)).toBe(1);
     expect(store.evidence('alert-4')!.contentType).toBe('image/jpeg');
+    // A higher peak replaces the image under a new URL, so a cached older one is never shown.
+    expect(store.putEvidence('alert-4', imgs[0].subarray(0, 100), 5)).toBe(2);
+    expect(store.evidence('alert-4')!.contentType).toBe('image/png');
+    expect(store.get('alert-4')!.evidenceUrl).toBe('/api/v1/alerts/alert-4/evidence?v=2');
   });
 
   it('refuses to record an update for an alert that is not open', () => {
