@@ -7,9 +7,11 @@ const SHUTDOWN_GRACE_MS = 15_000;
 /**
  * `npm start` and `deepwatch serve`: load and check the configuration, serve, and shut down
  * cleanly on SIGINT/SIGTERM (exit 0). A bad configuration exits 2 with one line per problem;
- * a server that cannot start (port taken, model missing) exits 1.
+ * a server that cannot start (port taken, model missing) exits 1. The signal handlers are
+ * in place before anything starts: a Ctrl-C while the model loads or the demo streams come
+ * up still closes what was started (no decoder process left behind).
  */
-export async function runServer(opts: { configPath?: string | null; port?: number } = {}): Promise<RunningServer> {
+export async function runServer(opts: { configPath?: string | null; port?: number } = {}): Promise<RunningServer | null> {
   let loaded;
   try {
     const load: LoadOptions = { path: opts.configPath ?? null, overrides: opts.port !== undefined ? { port: opts.port } : {} };
@@ -24,6 +26,7 @@ export async function runServer(opts: { configPath?: string | null; port?: numbe
   const logger = createLogger(loaded.config.logging);
   logger.info({ configFile: loaded.file ?? '(none: defaults)' }, 'configuration loaded');
 
+  const shutdown = new Shutdown(logger);
   let server: RunningServer;
   try {
     server = await serve({ config: loaded.config, logger });
@@ -34,34 +37,53 @@ export async function runServer(opts: { configPath?: string | null; port?: numbe
     process.exit(1);
   }
   logger.info({ url: server.url }, `dashboard on ${server.url}`);
-  installShutdown(server, logger);
+  shutdown.attach(server);
   return server;
 }
 
-function installShutdown(server: RunningServer, logger: Logger): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without waiting');
+/** SIGINT/SIGTERM handling that works from the first moment: before the server exists it waits for it. */
+class Shutdown {
+  #server: RunningServer | null = null;
+  #requested: NodeJS.Signals | null = null;
+
+  constructor(private readonly logger: Logger) {
+    process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
+  }
+
+  attach(server: RunningServer): void {
+    this.#server = server;
+    if (this.#requested) this.#stop(this.#requested);
+  }
+
+  #onSignal = (signal: NodeJS.Signals): void => {
+    if (this.#requested) {
+      this.logger.warn({ signal }, 'second signal: exiting without waiting');
+      this.logger.flush();
       process.exit(1);
     }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+    this.#requested = signal;
+    if (this.#server) this.#stop(signal);
+    else this.logger.info({ signal }, 'shutting down once start-up has finished');
+  };
+
+  #stop(signal: NodeJS.Signals): void {
+    const server = this.#server!;
+    this.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      logger.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s: exiting anyway`);
+      this.logger.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s: exiting anyway`);
+      this.logger.flush();
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close().then(() => {
-      logger.info('stopped');
-      logger.flush();
+      this.logger.info('stopped');
+      this.logger.flush();
       process.exit(0);
     }, (err: unknown) => {
-      logger.error({ err }, 'error while shutting down');
-      logger.flush();
+      this.logger.error({ err }, 'error while shutting down');
+      this.logger.flush();
       process.exit(1);
     });
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  }
 }

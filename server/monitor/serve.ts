@@ -30,7 +30,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const api = new ApiServer({ monitor: hub, logger, clientDir: opts.clientDir });
   let closeMonitor: MonitorCloser;
   try {
-    closeMonitor = await startMonitor(config, hub, api.extensions, logger.child({ stage: 'monitor' }), {
+    closeMonitor = await startMonitor(config, hub, api.extensions, logger, {
       metricsRegistry: api.metrics.registry,
     });
   } catch (err) {

@@ -51,6 +51,19 @@ export class DwPreview extends LitElement {
     return html`<canvas></canvas><span class="pts">${this.preview.pts.toFixed(1)} s</span>${nothing}`;
   }
 
+  // The card's width decides the label size: redraw when it changes.
+  #resize = new ResizeObserver(() => this.#draw());
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#resize.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resize.disconnect();
+  }
+
   protected override updated(_changed: PropertyValues<this>): void {
     this.#draw();
   }
@@ -70,9 +83,10 @@ export class DwPreview extends LitElement {
     const sx = p.image.width / p.width;
     const sy = p.image.height / p.height;
     const latest = new Map(this.tracks.map((t) => [t.trackId, t]));
-    const line = Math.max(2, Math.round(p.image.width / 320));
-    // Sized for the canvas as displayed (scaled down to the card), not its pixels.
-    const fontPx = Math.max(14, Math.round(p.image.width / 30));
+    // Lines and labels are sized for the canvas as displayed (scaled to fit the card), not for its pixels.
+    const shown = Math.min(canvas.clientWidth / p.image.width, canvas.clientHeight / p.image.height) || 1;
+    const line = Math.max(1, 2 / shown);
+    const fontPx = Math.round(12.5 / shown);
     ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
     ctx.textBaseline = 'top';
     for (const t of p.tracks) {
