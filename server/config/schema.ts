@@ -65,6 +65,7 @@ const pullSource = z.strictObject({
   key: streamKeySchema.describe('stream key, unique among all streams'),
   name: streamNameSchema.describe('name shown on the dashboard'),
   url: pullUrlSchema.describe('where to pull from: rtmp://, rtsp://, http(s):// (HLS too) or a file'),
+  loop: z.boolean().default(false).describe('files only: play over and over (stream time keeps rising), like a camera that never stops'),
 });
 
 const streams = z.strictObject({

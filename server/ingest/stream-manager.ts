@@ -173,7 +173,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   /**
    * Starts pulling a URL or file into a new stream. Network sources reconnect with back-off
-   * for ever; a file plays once, or loops at its own pace with `loop`. Throws TypeError for a
+   * for ever; a file plays once at its own pace, or loops with `loop`. Throws TypeError for a
    * bad key or URL, InvalidStateError when the key is taken.
    */
   addPull(src: PullSource): Stream {
@@ -185,7 +185,9 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const source = pullSourceSpec(src.url);
     if (src.loop && source.kind !== 'file') throw new TypeError(`loop is only for files, not ${src.url}`);
     const decoder = this.decoderOptions(source, source.kind === 'file'
-      ? { realtime: src.loop === true }
+      // Watching a file live means at its own pace: decoded flat out, the analysis would see
+      // only the few frames it could catch (`deepwatch analyze` is the path for every frame).
+      ? { realtime: true }
       : { restart: true, maxRestarts: Number.POSITIVE_INFINITY, backoffMs: this.#opts.pullBackoffMs ?? 1000, backoffMaxMs: this.#opts.pullBackoffMaxMs ?? 30_000 });
     buildPipeline(source, decoder); // bad URL schemes and options throw here, before the stream exists
     const stream = this.#add(src.key, src.name ?? src.key, src.kind ?? 'pull');

@@ -4,6 +4,7 @@ import type { MonitorHub } from '../api/hub.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../config/logging.js';
 import { AlertService } from '../alerts/alert-service.js';
+import type { DeliveryRecord } from '../alerts/webhook-outbox.js';
 import { ClipModel } from '../analysis/clip-model.js';
 import { DEFAULT_CLIP_MODEL } from '../analysis/default-model.js';
 import { evidenceStrip, previewJpeg } from '../analysis/evidence.js';
@@ -76,6 +77,11 @@ export async function startLive(
   });
   alerts.on('alert', (a) => hub.publishAlert(a));
   alerts.on('score', (s) => hub.publishScore(s));
+  const tell = (d: DeliveryRecord) => hub.publishWebhookDelivery({
+    url: d.url ?? d.webhook, event: d.event, status: d.lastStatus,
+    outcome: d.state === 'delivered' ? 'delivered' : d.state === 'dead' ? 'failed' : 'retrying',
+  });
+  alerts.outbox.on('delivered', tell).on('failed', tell);
   hub.handle({
     alerts: async (q) => alerts.store.list(q),
     alert: async (id) => alerts.store.get(id) ?? undefined,

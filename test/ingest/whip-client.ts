@@ -53,8 +53,11 @@ export class WhipTestClient {
     return res;
   }
 
-  /** Starts GStreamer encoding a live test pattern; its RTP goes into the track. */
-  async startVideo(): Promise<void> {
+  /**
+   * Starts GStreamer encoding a live test pattern (or `source`, a gst-launch fragment that
+   * ends in raw video, e.g. a file decoded and paced in real time); its RTP goes into the track.
+   */
+  async startVideo(source?: string): Promise<void> {
     const socket = createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
     socket.on('message', (buf) => this.track.writeRtp(buf));
@@ -62,7 +65,8 @@ export class WhipTestClient {
     const enc = this.codec === 'VP8'
       ? 'vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 mtu=1200'
       : 'x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=96 mtu=1200 config-interval=-1';
-    this.#encoder = gstStart(`videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=15/1 ! ${enc} ! udpsink host=127.0.0.1 port=${socket.address().port}`);
+    const raw = source ?? 'videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=15/1';
+    this.#encoder = gstStart(`${raw} ! ${enc} ! udpsink host=127.0.0.1 port=${socket.address().port}`);
   }
 
   get encoder(): ChildProcess | null { return this.#encoder; }
