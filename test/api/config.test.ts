@@ -74,8 +74,8 @@ describe('configuration', () => {
       'servr: unknown key (allowed: server, rtmp, whip, streams, demo, analysis, alerts, webhooks, storage, logging)',
     ]);
     expect(issuesOf(() => parseConfig({ server: { prot: 1 } }))).toEqual(['server -> prot: unknown key (allowed: host, port, publicUrl, previewFps)']);
-    expect(issuesOf(() => parseConfig({ streams: { pull: [{ key: 'a', name: 'A', url: 'rtsp://h/s', loop: true }] } })))
-      .toEqual(['streams -> pull[0] -> loop: unknown key (allowed: key, name, url)']);
+    expect(issuesOf(() => parseConfig({ streams: { pull: [{ key: 'a', name: 'A', url: 'rtsp://h/s', repeat: true }] } })))
+      .toEqual(['streams -> pull[0] -> repeat: unknown key (allowed: key, name, url, loop)']);
   });
 
   it('a YAML syntax error or a non-mapping document is a ConfigError naming the file', () => {
