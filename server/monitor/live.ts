@@ -5,6 +5,9 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../config/logging.js';
 import { AlertService } from '../alerts/alert-service.js';
 import type { DeliveryRecord } from '../alerts/webhook-outbox.js';
+import { registerAlertMetrics } from '../alerts/metrics.js';
+import { MonitorError } from '../api/monitor.js';
+import { InvalidStateError } from '../shared/errors.js';
 import { ClipModel } from '../analysis/clip-model.js';
 import { DEFAULT_CLIP_MODEL } from '../analysis/default-model.js';
 import { evidenceStrip, previewJpeg } from '../analysis/evidence.js';
@@ -47,7 +50,6 @@ export async function startLive(
   logger: Logger,
   extras: { metricsRegistry?: Registry } = {},
 ): Promise<() => Promise<void>> {
-  void extras;
   const log = logger.child({ stage: 'monitor' });
   const modelName = config.analysis.model ?? DEFAULT_CLIP_MODEL;
   const model = await ClipModel.load(modelName, { maxBatch: config.analysis.batchSize, log: (line) => log.info(line) });
@@ -82,6 +84,7 @@ export async function startLive(
     outcome: d.state === 'delivered' ? 'delivered' : d.state === 'dead' ? 'failed' : 'retrying',
   });
   alerts.outbox.on('delivered', tell).on('failed', tell);
+  if (extras.metricsRegistry) registerAlertMetrics(extras.metricsRegistry, alerts);
   hub.handle({
     alerts: async (q) => alerts.store.list(q),
     alert: async (id) => alerts.store.get(id) ?? undefined,
@@ -221,8 +224,19 @@ export async function startLive(
     app.use('/whip', whip.router);
   }
   hub.handle({
-    addPull: async (req) => manager.addPull({ key: req.key, name: req.name, url: req.url }).status(),
-    remove: async (key) => { await manager.remove(key); },
+    addPull: async (req) => {
+      try {
+        return manager.addPull({ key: req.key, name: req.name, url: req.url }).status();
+      } catch (e) {
+        // The manager's refusals are the caller's mistakes: 409 for a taken key, 400 otherwise.
+        if (e instanceof InvalidStateError) throw new MonitorError('conflict', e.message);
+        if (e instanceof TypeError || (e instanceof Error && e.name === 'UnsupportedError')) throw new MonitorError('invalid', e.message);
+        throw e;
+      }
+    },
+    remove: async (key) => {
+      if (!(await manager.remove(key))) throw new MonitorError('not_found', `no stream "${key}"`);
+    },
   });
   for (const p of config.streams.pull) manager.addPull(p);
   if (config.demo.enabled) {
