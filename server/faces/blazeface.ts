@@ -33,6 +33,13 @@ export interface DetectorOptions {
   /** Most faces per frame (default 10, as the reference). */
   maxFaces?: number;
   nms?: 'weighted' | 'hard';
+  /**
+   * Wide frames with a short side of at least twice the model input are also searched in
+   * their two end squares, where small faces get up to twice the pixels. 'auto' (default)
+   * searches one of the two in turn on each frame (the tracker bridges the other frame),
+   * 'all' both on every frame, 'off' neither.
+   */
+  tiles?: 'auto' | 'all' | 'off';
   /** Model folder under models/ (default "blazeface"). */
   model?: string;
   modelsRoot?: string;
@@ -54,6 +61,8 @@ export class BlazeFaceDetector {
   readonly #model: FaceModel;
   readonly #anchors: Float32Array; // (cx, cy) per anchor in input pixels, all layers in order
   readonly #input: Float32Array;
+  #small = Buffer.alloc(0);
+  #turn = 0;
   #closed = false;
 
   private constructor(model: FaceModel, settings: BlazeFaceSettings, options: DetectorOptions) {
@@ -64,6 +73,7 @@ export class BlazeFaceDetector {
       minFaceSize: options.minFaceSize ?? 24,
       maxFaces: options.maxFaces ?? 10,
       nms: options.nms ?? 'weighted',
+      tiles: options.tiles ?? 'auto',
     };
     if (!(this.options.minScore >= 0 && this.options.minScore <= 1)) throw new TypeError(`minScore must be within 0..1, got ${this.options.minScore}`);
     if (!(this.options.minFaceSize >= 0)) throw new TypeError(`minFaceSize must be >= 0, got ${this.options.minFaceSize}`);
@@ -95,15 +105,26 @@ export class BlazeFaceDetector {
   /** Faces in one frame, best first, boxes and keypoints in frame pixels (OpenCV convention). */
   async detect(frame: RgbImage): Promise<Candidate[]> {
     if (this.#closed) throw new Error('BlazeFaceDetector is closed');
+    let regions = detectionRegions(frame.width, frame.height, this.settings.inputSize, this.options.tiles);
+    if (regions.length === 3 && this.options.tiles === 'auto') regions = [regions[0]!, regions[1 + (this.#turn++ & 1)]!];
+    const all: Candidate[] = [];
+    for (const r of regions) all.push(...(await this.#detectRegion(frame, r)));
+    return regions.length === 1 ? all : nms(all, this.settings.iouThreshold, 'hard', this.options.maxFaces);
+  }
+
+  async #detectRegion(frame: RgbImage, region: Region): Promise<Candidate[]> {
     const S = this.settings.inputSize;
+    const whole = region.x === 0 && region.y === 0 && region.width === frame.width && region.height === frame.height;
     // Average down first when the frame is several times the input: plain bilinear sampling would alias.
-    const factor = Math.max(1, Math.floor(Math.max(frame.width, frame.height) / S));
-    const img = boxDownscale(frame, factor);
+    const factor = Math.max(1, Math.floor(Math.max(region.width, region.height) / S));
+    const need = Math.floor(region.width / factor) * Math.floor(region.height / factor) * 3;
+    if (factor > 1 && this.#small.length < need) this.#small = Buffer.alloc(need);
+    const img = factor === 1 && whole ? frame : boxDownscale(frame, factor, this.#small, region);
     const scale = S / Math.max(img.width, img.height);
     const ox = (S - img.width * scale) / 2;
     const oy = (S - img.height * scale) / 2;
-    // frame (continuous) -> downscaled -> letterboxed input
-    const frameToInput: Affine = [scale / factor, 0, ox, 0, scale / factor, oy];
+    // frame (continuous) -> region -> downscaled -> letterboxed input
+    const frameToInput: Affine = [scale / factor, 0, ox - (region.x * scale) / factor, 0, scale / factor, oy - (region.y * scale) / factor];
     const imgToInput: Affine = [scale, 0, ox, 0, scale, oy];
     const [lo, hi] = this.settings.inputRange;
     warpToTensor(img, toIndexAffine(invertAffine(imgToInput)), S, S, this.#input, 0, (hi - lo) / 255, lo);
@@ -149,4 +170,16 @@ export class BlazeFaceDetector {
     this.#closed = true;
     await this.#model.session.release();
   }
+}
+
+interface Region { x: number; y: number; width: number; height: number }
+
+/** The whole frame, plus its two end squares when the frame is wide and large enough to gain from them. */
+export function detectionRegions(width: number, height: number, inputSize: number, tiles: 'auto' | 'all' | 'off'): Region[] {
+  const whole = { x: 0, y: 0, width, height };
+  const short = Math.min(width, height), long = Math.max(width, height);
+  if (tiles === 'off' || short < 2 * inputSize || long < 1.5 * short) return [whole];
+  return width >= height
+    ? [whole, { x: 0, y: 0, width: height, height }, { x: width - height, y: 0, width: height, height }]
+    : [whole, { x: 0, y: 0, width, height: width }, { x: 0, y: height - width, width, height: width }];
 }

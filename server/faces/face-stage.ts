@@ -1,12 +1,12 @@
 import type { Frame } from '../media/frame.js';
 import { InvalidStateError } from '../shared/errors.js';
-import { alignFrame, fitSimilarity } from './align.js';
+import { fitSimilarity, templateFor, warpAffineRGB } from './align.js';
 import { BlazeFaceDetector, type DetectorOptions } from './blazeface.js';
 import { FaceMeshLandmarker, roiFromBox, type LandmarkResult, type Roi } from './facemesh.js';
 import { applyAffine, boxCentre, iou } from './geometry.js';
 import { SceneCutDetector, type SceneCutOptions } from './scene-cut.js';
 import { FaceTracker, normalise, type TrackerOptions, type TrackInput } from './tracker.js';
-import type { Box, FaceObservation, FaceStageResult, Landmarks5 } from './types.js';
+import type { Box, FaceObservation, FaceStageResult, Landmarks5, Point } from './types.js';
 
 export interface FaceStageOptions extends TrackerOptions {
   /** Lowest detector score kept, 0..1 (default 0.5). */
@@ -17,6 +17,8 @@ export interface FaceStageOptions extends TrackerOptions {
   maxFaces?: number;
   /** NMS flavour (default 'weighted'). */
   nms?: DetectorOptions['nms'];
+  /** Extra detector passes over the halves of wide, large frames (default 'auto': one half per frame). */
+  tiles?: DetectorOptions['tiles'];
   /** Lowest landmark-model "face" probability for a face to be kept (default 0.5). */
   minFaceFlag?: number;
   /**
@@ -41,7 +43,7 @@ export interface FaceStageTimings {
   recovered: number;
 }
 
-const APPEARANCE_SIZE = 16;
+const APPEARANCE_SIZE = 24;
 
 /**
  * Detect, landmark and track every face of a stream, frame by frame. One instance per
@@ -74,7 +76,7 @@ export class FaceStage {
 
   static async create(opts: FaceStageOptions = {}): Promise<FaceStage> {
     const detector = await BlazeFaceDetector.create({
-      minScore: opts.minScore, minFaceSize: opts.minFaceSize, maxFaces: opts.maxFaces, nms: opts.nms,
+      minScore: opts.minScore, minFaceSize: opts.minFaceSize, maxFaces: opts.maxFaces, nms: opts.nms, tiles: opts.tiles,
       model: opts.detectorModel, modelsRoot: opts.modelsRoot,
     });
     let landmarker: FaceMeshLandmarker;
@@ -121,9 +123,9 @@ export class FaceStage {
     dets.forEach((d, i) => {
       const m = marks[i]!;
       if (m.faceFlag < minFlag) return;
-      inputs.push({ box: d.box, score: d.score, landmarks: m.landmarks, appearance: appearance(frame, m.landmarks) });
+      inputs.push({ box: d.box, score: d.score, landmarks: m.landmarks, ...appearance(frame, m.landmarks) });
     });
-    const { ids, ended } = this.#tracker.update(inputs, frame.pts, frame.index);
+    const { ids, ended } = this.#tracker.update(inputs, frame.pts, frame.index, frame);
     endedTracks.push(...ended);
     const faces: FaceObservation[] = inputs.map((f, i) => ({
       trackId: ids[i]!, pts: frame.pts, frameIndex: frame.index, box: f.box, score: f.score, landmarks: f.landmarks,
@@ -161,7 +163,7 @@ export class FaceStage {
       const box = moveBox(t.box, t.landmarks, m.landmarks);
       // A face another track already holds is not this one's: it is probably in front of it.
       if (faces.some((f) => iou(f.box, box) > 0.3)) continue;
-      const face: TrackInput = { box, score: m.faceFlag, landmarks: m.landmarks, appearance: appearance(frame, m.landmarks) };
+      const face: TrackInput = { box, score: m.faceFlag, landmarks: m.landmarks, ...appearance(frame, m.landmarks) };
       if (!this.#tracker.attach(t.id, face, frame.pts, frame.index)) continue;
       faces.push({ trackId: t.id, pts: frame.pts, frameIndex: frame.index, box, score: m.faceFlag, landmarks: m.landmarks });
       n++;
@@ -192,16 +194,27 @@ function moveBox(box: Box, from: Landmarks5, to: Landmarks5): Box {
   return { x: cx - (box.width * s) / 2, y: cy - (box.height * s) / 2, width: box.width * s, height: box.height * s };
 }
 
-/** A tiny aligned grey face, zero-mean and unit length: enough to tell two people apart when they cross. */
-function appearance(frame: Frame, lm: Landmarks5): Float32Array {
-  const rgb = alignFrame(frame, lm, APPEARANCE_SIZE);
-  const v = new Float32Array(APPEARANCE_SIZE * APPEARANCE_SIZE);
-  let mean = 0;
-  for (let i = 0; i < v.length; i++) {
-    v[i] = rgb[i * 3]! * 0.299 + rgb[i * 3 + 1]! * 0.587 + rgb[i * 3 + 2]! * 0.114;
-    mean += v[i]!;
+/**
+ * Two cheap appearance cues from a loosely aligned face with some hair and background
+ * around it: a 16x16 colour pattern (zero-mean per channel, unit length) that tells two
+ * people apart when they cross, and a coarse colour histogram (square-rooted, so a dot
+ * product is the Bhattacharyya coefficient) that barely changes for one person from frame
+ * to frame and is used as a veto.
+ */
+function appearance(frame: Frame, lm: Landmarks5): { appearance: Float32Array; colour: Float32Array } {
+  const N = APPEARANCE_SIZE;
+  const tpl = templateFor(N).map(([x, y]) => [(x - N / 2) * 0.6 + N / 2, (y - N / 2) * 0.6 + N / 2] as Point);
+  const rgb = warpAffineRGB(frame, fitSimilarity(lm, tpl), N, N);
+  const n = N * N;
+  const v = new Float32Array(n * 3);
+  const hist = new Float32Array(64);
+  for (let c = 0; c < 3; c++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += rgb[i * 3 + c]!;
+    mean /= n;
+    for (let i = 0; i < n; i++) v[c * n + i] = rgb[i * 3 + c]! - mean;
   }
-  mean /= v.length;
-  for (let i = 0; i < v.length; i++) v[i]! -= mean;
-  return normalise(v);
+  for (let i = 0; i < n; i++) hist[((rgb[i * 3]! >> 6) * 4 + (rgb[i * 3 + 1]! >> 6)) * 4 + (rgb[i * 3 + 2]! >> 6)]! += 1 / n;
+  for (let k = 0; k < hist.length; k++) hist[k] = Math.sqrt(hist[k]!);
+  return { appearance: normalise(v), colour: hist };
 }

@@ -8,8 +8,10 @@ export interface TrackerOptions {
   maxMissedMs?: number;
   /** Largest centre shift from the predicted position, in face sizes, for a match one frame on (default 0.8). The gate widens while a track is missing. */
   maxShift?: number;
-  /** Largest size change for a match, as a ratio (default 1.5: from 1/1.5x to 1.5x). */
+  /** Largest size change for a match, as a ratio (default 2: from half to twice the size; detector boxes of blurred faces jump). */
   maxSizeRatio?: number;
+  /** Lowest colour-histogram similarity (Bhattacharyya, 0..1) for a match, when both sides have one (default 0.9). */
+  minColourSimilarity?: number;
 }
 
 export interface TrackInput {
@@ -18,6 +20,8 @@ export interface TrackInput {
   landmarks: Landmarks5;
   /** Optional appearance vector (unit length); helps keep identities when faces cross. */
   appearance?: Float32Array;
+  /** Optional square-rooted colour histogram (unit length); a match below minColourSimilarity is refused. */
+  colour?: Float32Array;
 }
 
 export interface TrackSnapshot {
@@ -42,12 +46,15 @@ interface Track {
   missedFrames: number;
   hits: number;
   appearance: Float32Array | null;
+  colour: Float32Array | null;
   predicted: Box;
 }
 
 const NS_PER_MS = 1e6;
 /** Velocity is extrapolated at most this far: beyond it a lost face is as likely to have stopped. */
 const MAX_EXTRAPOLATE_MS = 400;
+/** Misses after which a track predicted outside the frame ends. */
+const EXIT_MISSES = 2;
 
 /**
  * Gives each face a stable identity over time. Tracks predict their position with a
@@ -66,13 +73,15 @@ export class FaceTracker {
       maxMissedFrames: options.maxMissedFrames ?? 30,
       maxMissedMs: options.maxMissedMs ?? 1000,
       maxShift: options.maxShift ?? 0.8,
-      maxSizeRatio: options.maxSizeRatio ?? 1.5,
+      maxSizeRatio: options.maxSizeRatio ?? 2,
+      minColourSimilarity: options.minColourSimilarity ?? 0.9,
     };
     const o = this.options;
     if (!Number.isInteger(o.maxMissedFrames) || o.maxMissedFrames < 0) throw new TypeError(`maxMissedFrames must be a non-negative integer, got ${o.maxMissedFrames}`);
     if (!(o.maxMissedMs >= 0)) throw new TypeError(`maxMissedMs must be >= 0, got ${o.maxMissedMs}`);
     if (!(o.maxShift > 0)) throw new TypeError(`maxShift must be positive, got ${o.maxShift}`);
     if (!(o.maxSizeRatio >= 1)) throw new TypeError(`maxSizeRatio must be >= 1, got ${o.maxSizeRatio}`);
+    if (!(o.minColourSimilarity >= 0 && o.minColourSimilarity <= 1)) throw new TypeError(`minColourSimilarity must be within 0..1, got ${o.minColourSimilarity}`);
   }
 
   /** Open tracks, including those currently missing their face. */
@@ -95,7 +104,7 @@ export class FaceTracker {
    * Matches this frame's faces to tracks. Returns the track id of each input (same order)
    * and the ids of tracks that ended because they stayed missing too long.
    */
-  update(faces: TrackInput[], pts: number, frameIndex: number): { ids: number[]; ended: number[] } {
+  update(faces: TrackInput[], pts: number, frameIndex: number, frame?: { width: number; height: number }): { ids: number[]; ended: number[] } {
     const o = this.options;
     const pairs: { t: number; f: number; affinity: number }[] = [];
     this.#tracks.forEach((t, ti) => {
@@ -109,6 +118,7 @@ export class FaceTracker {
         const dist = Math.hypot(cx - px, cy - py);
         const ratio = boxSize(f.box) / size;
         if (dist > gate || ratio > o.maxSizeRatio || ratio < 1 / o.maxSizeRatio) return;
+        if (t.colour && f.colour && dot(t.colour, f.colour) < o.minColourSimilarity) return;
         let affinity = 0.5 * iou(pred, f.box) + 0.3 * (1 - dist / gate) + 0.2 * (1 - Math.abs(Math.log(ratio)) / Math.log(o.maxSizeRatio));
         if (t.appearance && f.appearance) affinity += 0.3 * dot(t.appearance, f.appearance);
         pairs.push({ t: ti, f: fi, affinity });
@@ -130,7 +140,11 @@ export class FaceTracker {
       if (!trackUsed[ti]) {
         t.missedFrames += 1;
         const goneMs = (pts - t.lastPts) / NS_PER_MS;
-        if (t.missedFrames > o.maxMissedFrames || goneMs > o.maxMissedMs) {
+        // A face whose predicted centre has left the picture is gone, not hidden: end it soon,
+        // before someone else walks into the place it left.
+        const [cx, cy] = boxCentre(t.predicted);
+        const left = frame !== undefined && t.missedFrames >= EXIT_MISSES && (cx < 0 || cy < 0 || cx >= frame.width || cy >= frame.height);
+        if (left || t.missedFrames > o.maxMissedFrames || goneMs > o.maxMissedMs) {
           ended.push(t.id);
           return;
         }
@@ -142,7 +156,8 @@ export class FaceTracker {
       if (ids[fi] !== 0) return;
       const t: Track = {
         id: this.#nextId++, box: f.box, landmarks: f.landmarks, vx: 0, vy: 0, lastPts: pts, lastFrameIndex: frameIndex,
-        missedFrames: 0, hits: 1, appearance: f.appearance ? Float32Array.from(f.appearance) : null, predicted: f.box,
+        missedFrames: 0, hits: 1, appearance: f.appearance ? Float32Array.from(f.appearance) : null,
+        colour: f.colour ? Float32Array.from(f.colour) : null, predicted: f.box,
       };
       this.#tracks.push(t);
       ids[fi] = t.id;
@@ -166,14 +181,8 @@ export class FaceTracker {
     t.lastFrameIndex = frameIndex;
     t.missedFrames = 0;
     t.hits += 1;
-    if (f.appearance) {
-      if (!t.appearance) t.appearance = Float32Array.from(f.appearance);
-      else {
-        const a = t.appearance;
-        for (let i = 0; i < a.length; i++) a[i] = 0.8 * a[i]! + 0.2 * f.appearance[i]!;
-        normalise(a);
-      }
-    }
+    t.appearance = blend(t.appearance, f.appearance);
+    t.colour = blend(t.colour, f.colour);
   }
 
   /**
@@ -193,6 +202,14 @@ export class FaceTracker {
     this.#tracks = [];
     return ids;
   }
+}
+
+/** A slowly moving average of a unit vector, so one odd frame does not redefine the track's look. */
+function blend(track: Float32Array | null, face: Float32Array | undefined): Float32Array | null {
+  if (!face) return track;
+  if (!track || track.length !== face.length) return Float32Array.from(face);
+  for (let i = 0; i < track.length; i++) track[i] = 0.8 * track[i]! + 0.2 * face[i]!;
+  return normalise(track);
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

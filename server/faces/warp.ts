@@ -126,12 +126,16 @@ export function warpToTensor(
  * faces recognisable. For large factors it averages a spread grid of at most 3x3 taps
  * per block instead of every pixel: nearly the same low-pass, a third of the reads.
  */
-export function boxDownscale(src: RgbImage, factor: number, out?: Buffer): RgbImage {
+export function boxDownscale(src: RgbImage, factor: number, out?: Buffer, region?: { x: number; y: number; width: number; height: number }): RgbImage {
   checkImage(src);
   if (!Number.isInteger(factor) || factor < 1) throw new TypeError(`downscale factor must be a positive integer, got ${factor}`);
-  if (factor === 1) return src;
-  const W = Math.floor(src.width / factor), H = Math.floor(src.height / factor);
-  if (W < 1 || H < 1) throw new RangeError(`${src.width}x${src.height} is too small to shrink by ${factor}`);
+  const r = region ?? { x: 0, y: 0, width: src.width, height: src.height };
+  if (!Number.isInteger(r.x) || !Number.isInteger(r.y) || r.x < 0 || r.y < 0 || r.x + r.width > src.width || r.y + r.height > src.height) {
+    throw new RangeError(`region ${JSON.stringify(r)} is not inside the ${src.width}x${src.height} image`);
+  }
+  if (factor === 1 && !region) return src;
+  const W = Math.floor(r.width / factor), H = Math.floor(r.height / factor);
+  if (W < 1 || H < 1) throw new RangeError(`${r.width}x${r.height} is too small to shrink by ${factor}`);
   const need = W * H * 3;
   const dst = out && out.length >= need ? out : Buffer.allocUnsafe(need);
   const s = src.data, stride = src.width * 3;
@@ -144,18 +148,18 @@ export function boxDownscale(src: RgbImage, factor: number, out?: Buffer): RgbIm
   const half = n >> 1;
   let d = 0;
   for (let y = 0; y < H; y++) {
-    const rowBase = y * factor * stride;
+    const rowBase = (r.y + y * factor) * stride + r.x * 3;
     for (let x = 0; x < W; x++, d += 3) {
       const base = rowBase + x * factor * 3;
-      let r = 0, g = 0, b = 0;
+      let red = 0, g = 0, b = 0;
       for (let j = 0; j < taps; j++) {
         const rb = base + rowOff[j]!;
         for (let i = 0; i < taps; i++) {
           const p = rb + colOff[i]!;
-          r += s[p]!; g += s[p + 1]!; b += s[p + 2]!;
+          red += s[p]!; g += s[p + 1]!; b += s[p + 2]!;
         }
       }
-      dst[d] = (r + half) / n; dst[d + 1] = (g + half) / n; dst[d + 2] = (b + half) / n;
+      dst[d] = (red + half) / n; dst[d + 1] = (g + half) / n; dst[d + 2] = (b + half) / n;
     }
   }
   return { data: dst.subarray(0, need), width: W, height: H };

@@ -78,6 +78,26 @@ describe('FaceTracker', () => {
     expect(ids).toEqual([[1], [2]]);
   });
 
+  it('refuses a match whose colour histogram is too unlike the track (someone else in the same place)', () => {
+    const tint = (f: TrackInput, c: number[]): TrackInput => ({ ...f, colour: Float32Array.from(c.map(Math.sqrt)) });
+    const t = new FaceTracker();
+    t.update([tint(face(200, 200), [0.5, 0.5, 0, 0])], 0, 0);
+    expect(t.update([tint(face(205, 200), [0.45, 0.55, 0, 0])], FRAME_NS, 1).ids).toEqual([1]);
+    expect(t.update([tint(face(210, 200), [0, 0, 0.5, 0.5])], 2 * FRAME_NS, 2).ids).toEqual([2]);
+  });
+
+  it('ends a track soon once it is predicted outside the frame', () => {
+    const t = new FaceTracker({ maxMissedFrames: 30 });
+    const frame = { width: 640, height: 360 };
+    const ended: number[][] = [];
+    for (let i = 0; i < 12; i++) {
+      const faces = i < 8 ? [face(420 + 30 * i, 180)] : [];
+      ended.push(t.update(faces, i * FRAME_NS, i, frame).ended);
+    }
+    // Moving 30 px a frame, last seen at x=630 (frame 7): predicted outside from frame 8, ended at the second miss.
+    expect(ended.findIndex((e) => e.length > 0)).toBe(9);
+  });
+
   it('endAll() ends every open track (a scene cut) and later faces start new tracks', () => {
     const t = new FaceTracker();
     t.update([face(100, 100), face(300, 100)], 0, 0);
