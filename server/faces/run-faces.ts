@@ -19,17 +19,24 @@ export interface TrackSummary {
   coverage: number;
 }
 
+export interface FacesTotals {
+  tracks: number;
+  frames: number;
+  /** Frames in which at least one face was found. */
+  framesWithFaces: number;
+  /** Faces over all frames (one per face per frame). */
+  faceObservations: number;
+  sceneCuts: number;
+}
+
 export interface FacesReport {
   width: number;
   height: number;
-  frames: number;
-  sceneCuts: number;
-  /** Frames in which at least one face was found, over all frames. */
-  framesWithFaces: number;
-  faceObservations: number;
-  tracks: TrackSummary[];
   /** Decode + face stage, frames per second of wall time. */
   fps: number;
+  totals: FacesTotals;
+  tracks: TrackSummary[];
+  /** PNG files written with --crops. */
   crops?: string[];
 }
 
@@ -72,18 +79,20 @@ export async function runFaces(source: SourceSpec, opts: { stage?: FaceStageOpti
     coverage: Math.round((a.frames / (a.lastIndex - a.firstIndex + 1)) * 1000) / 1000,
   }));
   return {
-    width, height, frames, sceneCuts: cuts, framesWithFaces: withFaces, faceObservations: observations, tracks,
-    fps: Math.round((frames / seconds) * 10) / 10,
+    width, height, fps: Math.round((frames / seconds) * 10) / 10,
+    totals: { tracks: tracks.length, frames, framesWithFaces: withFaces, faceObservations: observations, sceneCuts: cuts },
+    tracks,
     ...(crops ? { crops: crops.written } : {}),
   };
 }
 
 export function describeReport(src: string, r: FacesReport): string {
-  const lines = [`${src}: ${r.width}x${r.height}, ${r.frames} frames at ${r.fps} frames/s, ${r.tracks.length} tracks, ` +
-    `faces in ${r.framesWithFaces}/${r.frames} frames, ${r.sceneCuts} scene cuts`];
-  for (const t of r.tracks) {
-    lines.push(`  track ${t.id}: ${(t.firstPts / NS_PER_SECOND).toFixed(2)}..${(t.lastPts / NS_PER_SECOND).toFixed(2)} s, ` +
-      `${t.frames} frames (coverage ${(t.coverage * 100).toFixed(1)}%), mean size ${t.meanSize} px`);
+  const t = r.totals;
+  const lines = [`${src}: ${r.width}x${r.height}, ${t.frames} frames at ${r.fps} frames/s, ${t.tracks} tracks, ` +
+    `faces in ${t.framesWithFaces}/${t.frames} frames, ${t.sceneCuts} scene cuts`];
+  for (const k of r.tracks) {
+    lines.push(`  track ${k.id}: ${(k.firstPts / NS_PER_SECOND).toFixed(2)}..${(k.lastPts / NS_PER_SECOND).toFixed(2)} s, ` +
+      `${k.frames} frames (coverage ${(k.coverage * 100).toFixed(1)}%), mean size ${k.meanSize} px`);
   }
   if (r.crops) lines.push(`  aligned strips: ${r.crops.length} PNG files`);
   return lines.join('\n');
