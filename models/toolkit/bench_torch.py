@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Times an FTCN+TT checkpoint in PyTorch (CPU, no_grad) on the clips in a raw float32 file,
 for bench/model.ts to set beside ONNX Runtime on the same clips. Prints one JSON object:
-per batch size, the ms per clip of every timed run and their median."""
+per batch size, the wall and CPU (all threads) ms per clip of every timed run and their medians."""
 import argparse
 import json
 import os
@@ -42,12 +42,14 @@ def main() -> None:
                 raise SystemExit(f'batch {b} needs {b} clips; {a.clips} holds {clips.shape[0]}')
             x = clips[:b].contiguous()
             probs = model(x).reshape(-1).tolist()  # warm-up (allocations, oneDNN primitives)
-            runs = []
+            runs, cpu = [], []
             for _ in range(a.runs):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 model(x)
                 runs.append((time.perf_counter() - t0) * 1000 / b)
-            out['batches'].append({'batch': b, 'msPerClip': runs, 'medianMsPerClip': statistics.median(runs), 'probs': probs})
+                cpu.append((time.process_time() - c0) * 1000 / b)
+            out['batches'].append({'batch': b, 'msPerClip': runs, 'medianMsPerClip': statistics.median(runs),
+                                   'cpuMsPerClip': cpu, 'medianCpuMsPerClip': statistics.median(cpu), 'probs': probs})
     print(json.dumps(out), flush=True)
 
 
