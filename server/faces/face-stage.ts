@@ -123,6 +123,9 @@ export class FaceStage {
     dets.forEach((d, i) => {
       const m = marks[i]!;
       if (m.faceFlag < minFlag) return;
+      // Two detections (say from the whole frame and from a half) can survive NMS on one face
+      // when their boxes differ in size; the same landmarks give them away. Best score first.
+      if (inputs.some((f) => sameFace(f.landmarks, m.landmarks))) return;
       inputs.push({ box: d.box, score: d.score, landmarks: m.landmarks, ...appearance(frame, m.landmarks) });
     });
     const { ids, ended } = this.#tracker.update(inputs, frame.pts, frame.index, frame);
@@ -184,6 +187,14 @@ export class FaceStage {
     this.#closed = true;
     await Promise.all([this.#detector.close(), this.#landmarker.close()]);
   }
+}
+
+/** Landmark sets closer than a fifth of the eye distance on average describe one face. */
+function sameFace(a: Landmarks5, b: Landmarks5): boolean {
+  const eyes = Math.hypot(a[1][0] - a[0][0], a[1][1] - a[0][1]);
+  let d = 0;
+  for (let k = 0; k < 5; k++) d += Math.hypot(a[k]![0] - b[k]![0], a[k]![1] - b[k]![1]);
+  return d / 5 < 0.2 * eyes;
 }
 
 /** Carries a box along with the similarity that moved its face's landmarks. */

@@ -10,7 +10,7 @@ export interface TrackerOptions {
   maxShift?: number;
   /** Largest size change for a match, as a ratio (default 2: from half to twice the size; detector boxes of blurred faces jump). */
   maxSizeRatio?: number;
-  /** Lowest colour-histogram similarity (Bhattacharyya, 0..1) for a match, when both sides have one (default 0.9). */
+  /** Lowest colour-histogram similarity (Bhattacharyya, 0..1) for a match, when both sides have one (default 0.8). */
   minColourSimilarity?: number;
 }
 
@@ -74,7 +74,7 @@ export class FaceTracker {
       maxMissedMs: options.maxMissedMs ?? 1000,
       maxShift: options.maxShift ?? 0.8,
       maxSizeRatio: options.maxSizeRatio ?? 2,
-      minColourSimilarity: options.minColourSimilarity ?? 0.9,
+      minColourSimilarity: options.minColourSimilarity ?? 0.8,
     };
     const o = this.options;
     if (!Number.isInteger(o.maxMissedFrames) || o.maxMissedFrames < 0) throw new TypeError(`maxMissedFrames must be a non-negative integer, got ${o.maxMissedFrames}`);
