@@ -16,12 +16,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertService } from '../server/alerts/index.js';
-import { machine, median, round } from './stats.js';
+import { machine, median, numArg, round } from './stats.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numArg;
 const runs = arg('runs', 5);
 const nClips = arg('clips', 20_000);
 const nDeliveries = arg('deliveries', 300);

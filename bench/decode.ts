@@ -11,12 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeFrames } from '../server/media/frames.js';
 import { gstQuote, toLaunchArgs } from '../server/media/pipeline.js';
-import { machine, median, round } from './stats.js';
+import { machine, median, numArg, round } from './stats.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numArg;
 const runs = arg('runs', 5);
 const frames = arg('frames', 300);
 

@@ -21,12 +21,9 @@ import { RtmpIngest } from '../server/ingest/rtmp-ingest.js';
 import { StreamManager } from '../server/ingest/stream-manager.js';
 import { WhipIngest } from '../server/ingest/whip.js';
 import { gstQuote, toLaunchArgs } from '../server/media/pipeline.js';
-import { machine, median, round } from './stats.js';
+import { machine, median, numArg, round } from './stats.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numArg;
 const runs = arg('runs', 5);
 
 function gst(desc: string): ChildProcess {

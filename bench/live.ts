@@ -17,12 +17,9 @@ import { decodeFrames } from '../server/media/frames.js';
 import { Mp4Encoder } from '../server/media/encoder.js';
 import { repoRoot } from '../server/shared/paths.js';
 import type { AlertWire, TrackUpdate } from '../server/api/wire.js';
-import { machine, median, round } from './stats.js';
+import { machine, median, numArg, round } from './stats.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numArg;
 const seconds = arg('seconds', 40);
 const maxStreams = arg('max-streams', 4);
 const runs = arg('runs', 3);

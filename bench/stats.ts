@@ -1,10 +1,14 @@
 import { cpus } from 'node:os';
 
-/** Small helpers shared by the benches: every bench prints JSON with medians of several runs. */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+export { median } from '../server/shared/median.js';
+
+/** `--name value` from the command line as a number, or `def`. Shared by the benches, which all print JSON. */
+export function numArg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v)) throw new TypeError(`--${name} needs a number, got ${process.argv[i + 1]}`);
+  return v;
 }
 
 export function round(x: number, digits = 2): number {

@@ -1,5 +1,6 @@
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { InvalidStateError } from '../shared/errors.js';
+import { median } from '../shared/median.js';
 import type { ClipJob, ClipResult } from './clip.js';
 import type { ClipRunner } from './clip-runner.js';
 
@@ -150,10 +151,4 @@ export class ClipScheduler extends TypedEmitter<SchedulerEvents> {
 function push(xs: number[], x: number): void {
   xs.push(x);
   if (xs.length > LAG_SAMPLES) xs.shift();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

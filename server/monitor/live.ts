@@ -8,6 +8,7 @@ import type { DeliveryRecord } from '../alerts/webhook-outbox.js';
 import { registerAlertMetrics } from '../alerts/metrics.js';
 import { MonitorError } from '../api/monitor.js';
 import { InvalidStateError } from '../shared/errors.js';
+import { median } from '../shared/median.js';
 import { ClipModel } from '../analysis/clip-model.js';
 import { DEFAULT_CLIP_MODEL } from '../analysis/default-model.js';
 import { evidenceStrip, previewJpeg } from '../analysis/evidence.js';
@@ -30,11 +31,8 @@ interface StreamCounters {
 const LAG_WINDOW = 32;
 const STATUS_INTERVAL_MS = 1000;
 
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+function medianOrNull(xs: number[]): number | null {
+  return xs.length === 0 ? null : median(xs);
 }
 
 /**
@@ -173,7 +171,7 @@ export async function startLive(
 
   const withAnalysis = (s: StreamStatus): StreamStatus => {
     const c = countersFor(s.key);
-    return { ...s, clipsScored: c.clipsScored, clipsSkipped: c.clipsSkipped, lagSeconds: median(c.lags), openAlerts: alerts.openAlertCount(s.key) };
+    return { ...s, clipsScored: c.clipsScored, clipsSkipped: c.clipsSkipped, lagSeconds: medianOrNull(c.lags), openAlerts: alerts.openAlertCount(s.key) };
   };
   manager.on('stream:added', (s) => hub.publishStreamState(withAnalysis(s)));
   manager.on('stream:state', (s) => {
@@ -203,7 +201,7 @@ export async function startLive(
           // Dropped in the decoder (ingest's count) plus dropped before face analysis.
           framesDropped: (ingest?.framesDropped ?? 0) + a.stats.framesDropped,
           clipsScored: c.clipsScored, clipsSkipped: c.clipsSkipped + a.stats.clipsDeferred,
-          lagSeconds: median(c.lags), activeTracks: a.stats.activeTracks, openAlerts: alerts.openAlertCount(key),
+          lagSeconds: medianOrNull(c.lags), activeTracks: a.stats.activeTracks, openAlerts: alerts.openAlertCount(key),
         });
       });
     }
