@@ -41,6 +41,7 @@ describe('model convert (FULL, released shape, random weights)', () => {
       output: 'probability', threshold: 0.002584857, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
     });
     expect(manifest.inputs[0]).toMatchObject({ name: 'clip', shape: ['batch', 3, 32, 224, 224] });
+    // 66.63 GMAC per clip, the reference's own count.
     expect(manifest.gflopsPerClip).toBeCloseTo(133.26, 1);
     expect(manifest.provenance.source).toContain('full.pth');
   });

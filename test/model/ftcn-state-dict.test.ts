@@ -10,27 +10,27 @@ const reference = readFileSync(join(import.meta.dirname, 'fixtures', 'ftcn_tt_st
     return { name, shape: shape.replace(/[() ]/g, '').split(',').filter(Boolean).map(Number) };
   });
 
-const dump = (config: string) => JSON.parse(python(['-c', `
+// FLOPs are counted on a real forward pass: about 2 s for FULL, whose count the conversion
+// test checks through its manifest, so only FAST's is asked for here.
+const dump = (config: string, flops: boolean) => JSON.parse(python(['-c', `
 import json
 from ftcn.model import CONFIGS, FtcnTT, gflops_per_clip, parameter_count
 cfg = CONFIGS['${config}']
 m = FtcnTT(cfg)
 print(json.dumps({'tensors': [[k, list(v.shape)] for k, v in m.state_dict().items()],
-                  'params': parameter_count(m), 'gflops': gflops_per_clip(cfg)}))
-`])) as { tensors: [string, number[]][]; params: number; gflops: number };
+                  'params': parameter_count(m), 'gflops': gflops_per_clip(cfg) if ${flops ? 'True' : 'False'} else None}))
+`])) as { tensors: [string, number[]][]; params: number; gflops: number | null };
 
 describe('FTCN+TT definition', () => {
   it('FULL state_dict() has exactly the 275 names and shapes of the released checkpoint, in order', () => {
     expect(reference).toHaveLength(275);
-    const full = dump('full');
+    const full = dump('full', false);
     expect(full.tensors.map(([name, shape]) => ({ name, shape }))).toEqual(reference);
     expect(full.params).toBe(14_765_889);
-    // 66.6 GMAC per clip in the reference's own count.
-    expect(full.gflops / 2).toBeCloseTo(66.63, 1);
   });
 
   it('FAST is the same architecture (same tensor names) at no more than 10 GFLOPs per clip', () => {
-    const fast = dump('fast');
+    const fast = dump('fast', true);
     expect(fast.tensors.map(([n]) => n)).toEqual(reference.map((r) => r.name));
     expect(fast.gflops).toBeLessThanOrEqual(10);
     expect(fast.gflops).toBeGreaterThan(1);
