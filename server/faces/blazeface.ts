@@ -34,7 +34,7 @@ export interface DetectorOptions {
   maxFaces?: number;
   nms?: 'weighted' | 'hard';
   /**
-   * Wide frames with a short side of at least twice the model input are also searched in
+   * Wide frames with a short side of at least 3x the model input are also searched in
    * their two end squares, where small faces get up to twice the pixels. 'auto' (default)
    * searches one of the two in turn on each frame (the tracker bridges the other frame),
    * 'all' both on every frame, 'off' neither.
@@ -174,11 +174,15 @@ export class BlazeFaceDetector {
 
 interface Region { x: number; y: number; width: number; height: number }
 
-/** The whole frame, plus its two end squares when the frame is wide and large enough to gain from them. */
+/**
+ * The whole frame, plus its two end squares when the frame is wide (or tall) and large
+ * enough to gain from them: a short side of at least 3x the input (1080p yes, 720p no, where
+ * faces are usually large enough and the extra pass would double the detector's cost).
+ */
 export function detectionRegions(width: number, height: number, inputSize: number, tiles: 'auto' | 'all' | 'off'): Region[] {
   const whole = { x: 0, y: 0, width, height };
   const short = Math.min(width, height), long = Math.max(width, height);
-  if (tiles === 'off' || short < 2 * inputSize || long < 1.5 * short) return [whole];
+  if (tiles === 'off' || short < 3 * inputSize || long < 1.5 * short) return [whole];
   return width >= height
     ? [whole, { x: 0, y: 0, width: height, height }, { x: width - height, y: 0, width: height, height }]
     : [whole, { x: 0, y: 0, width, height: width }, { x: 0, y: height - width, width, height: width }];

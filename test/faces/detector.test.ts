@@ -56,11 +56,12 @@ describe('BlazeFaceDetector', () => {
 });
 
 describe('detectionRegions()', () => {
-  it('adds the two end squares only for wide (or tall) frames with a short side of at least twice the input', () => {
+  it('adds the two end squares only for wide (or tall) frames with a short side of at least 3x the input', () => {
     expect(detectionRegions(1920, 1080, 256, 'all')).toEqual([
       { x: 0, y: 0, width: 1920, height: 1080 }, { x: 0, y: 0, width: 1080, height: 1080 }, { x: 840, y: 0, width: 1080, height: 1080 },
     ]);
-    expect(detectionRegions(720, 1280, 256, 'auto')).toHaveLength(3);
+    expect(detectionRegions(1080, 1920, 256, 'auto')).toHaveLength(3);
+    expect(detectionRegions(1280, 720, 256, 'all')).toHaveLength(1);
     expect(detectionRegions(640, 360, 256, 'auto')).toHaveLength(1);
     expect(detectionRegions(1000, 1000, 256, 'auto')).toHaveLength(1);
     expect(detectionRegions(1920, 1080, 256, 'off')).toHaveLength(1);
