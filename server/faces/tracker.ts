@@ -12,6 +12,12 @@ export interface TrackerOptions {
   maxSizeRatio?: number;
   /** Lowest colour-histogram similarity (Bhattacharyya, 0..1) for a match, when both sides have one (default 0.8). */
   minColourSimilarity?: number;
+  /**
+   * Lowest appearance-pattern similarity (-1..1) for taking a face back after a miss (default
+   * 0.2): where someone else stepped into the place a hidden face left. Same faces measured
+   * 0.5..1, different people -0.2..0.5.
+   */
+  minReturnAppearance?: number;
 }
 
 export interface TrackInput {
@@ -48,6 +54,8 @@ interface Track {
   appearance: Float32Array | null;
   colour: Float32Array | null;
   predicted: Box;
+  /** Smoothed face size: one shrunken box of a half-hidden face does not redefine it. */
+  size: number;
 }
 
 const NS_PER_MS = 1e6;
@@ -75,6 +83,7 @@ export class FaceTracker {
       maxShift: options.maxShift ?? 0.8,
       maxSizeRatio: options.maxSizeRatio ?? 2,
       minColourSimilarity: options.minColourSimilarity ?? 0.8,
+      minReturnAppearance: options.minReturnAppearance ?? 0.2,
     };
     const o = this.options;
     if (!Number.isInteger(o.maxMissedFrames) || o.maxMissedFrames < 0) throw new TypeError(`maxMissedFrames must be a non-negative integer, got ${o.maxMissedFrames}`);
@@ -110,8 +119,9 @@ export class FaceTracker {
     this.#tracks.forEach((t, ti) => {
       const pred = this.#predict(t, pts);
       t.predicted = pred;
-      const size = boxSize(t.box);
-      const gate = o.maxShift * size * (1 + Math.min(t.missedFrames, 10) / 5);
+      const size = t.size;
+      // The longer a face is missing, the less its predicted place is worth: widen the gate.
+      const gate = o.maxShift * size * (1 + Math.min(t.missedFrames, 12) / 3);
       const [px, py] = boxCentre(pred);
       faces.forEach((f, fi) => {
         const [cx, cy] = boxCentre(f.box);
@@ -119,8 +129,10 @@ export class FaceTracker {
         const ratio = boxSize(f.box) / size;
         if (dist > gate || ratio > o.maxSizeRatio || ratio < 1 / o.maxSizeRatio) return;
         if (t.colour && f.colour && dot(t.colour, f.colour) < o.minColourSimilarity) return;
+        const look = t.appearance && f.appearance ? dot(t.appearance, f.appearance) : null;
+        if (look !== null && t.missedFrames > 0 && look < o.minReturnAppearance) return;
         let affinity = 0.5 * iou(pred, f.box) + 0.3 * (1 - dist / gate) + 0.2 * (1 - Math.abs(Math.log(ratio)) / Math.log(o.maxSizeRatio));
-        if (t.appearance && f.appearance) affinity += 0.3 * dot(t.appearance, f.appearance);
+        if (look !== null) affinity += 0.3 * look;
         pairs.push({ t: ti, f: fi, affinity });
       });
     });
@@ -157,7 +169,7 @@ export class FaceTracker {
       const t: Track = {
         id: this.#nextId++, box: f.box, landmarks: f.landmarks, vx: 0, vy: 0, lastPts: pts, lastFrameIndex: frameIndex,
         missedFrames: 0, hits: 1, appearance: f.appearance ? Float32Array.from(f.appearance) : null,
-        colour: f.colour ? Float32Array.from(f.colour) : null, predicted: f.box,
+        colour: f.colour ? Float32Array.from(f.colour) : null, predicted: f.box, size: boxSize(f.box),
       };
       this.#tracks.push(t);
       ids[fi] = t.id;
@@ -167,14 +179,19 @@ export class FaceTracker {
 
   #absorb(t: Track, f: TrackInput, pts: number, frameIndex: number): void {
     const dt = (pts - t.lastPts) / NS_PER_MS;
-    if (dt > 0) {
+    const size = boxSize(f.box);
+    // A box much smaller or larger than usual is a face half hidden or half found: its centre
+    // slides, so it says nothing about speed.
+    const steady = Math.abs(Math.log(size / t.size)) < Math.log(1.25);
+    if (dt > 0 && steady) {
       const [ox, oy] = boxCentre(t.box);
       const [nx, ny] = boxCentre(f.box);
       // Smoothed, so one jittery box does not throw the prediction; a long gap says little about speed.
-      const k = t.hits === 1 ? 1 : t.missedFrames > 0 ? 0.3 : 0.5;
+      const k = t.hits === 1 ? 1 : t.missedFrames > 0 ? 0.2 : 0.4;
       t.vx += k * ((nx - ox) / dt - t.vx);
       t.vy += k * ((ny - oy) / dt - t.vy);
     }
+    t.size += (steady ? 0.3 : 0.1) * (size - t.size);
     t.box = f.box;
     t.landmarks = f.landmarks;
     t.lastPts = pts;

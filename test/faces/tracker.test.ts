@@ -86,6 +86,23 @@ describe('FaceTracker', () => {
     expect(t.update([tint(face(210, 200), [0, 0, 0.5, 0.5])], 2 * FRAME_NS, 2).ids).toEqual([2]);
   });
 
+  it('does not take a face back after a miss when its appearance pattern is unlike the track', () => {
+    const look = (f: TrackInput, v: number[]): TrackInput => {
+      const a = Float32Array.from(v);
+      const n = Math.hypot(...v);
+      return { ...f, appearance: a.map((x) => x / n) };
+    };
+    const t = new FaceTracker();
+    t.update([look(face(200, 200), [1, 0, 0])], 0, 0);
+    t.update([], FRAME_NS, 1);
+    // Back where it was, but a different pattern (orthogonal): a new person, a new track.
+    expect(t.update([look(face(204, 200), [0, 1, 0])], 2 * FRAME_NS, 2).ids).toEqual([2]);
+    // Without a miss in between, the same change is taken as the same face turning.
+    const u = new FaceTracker();
+    u.update([look(face(200, 200), [1, 0, 0])], 0, 0);
+    expect(u.update([look(face(204, 200), [0, 1, 0])], FRAME_NS, 1).ids).toEqual([1]);
+  });
+
   it('ends a track soon once it is predicted outside the frame', () => {
     const t = new FaceTracker({ maxMissedFrames: 30 });
     const frame = { width: 640, height: 360 };

@@ -32,7 +32,11 @@ export interface Layer {
   mirror?: boolean;
   /** Only this column range of the output comes from this layer. */
   columns?: [number, number];
+  /** Only the photo within this many pixels of its face centre is pasted (a face card), in photo pixels. */
+  window?: number;
 }
+
+const PHOTO_FACE: [number, number] = [224, 125];
 
 /** Renders one frame: a grey background and the layers in order, each photo pasted (bilinear) where it lands. */
 export function renderFrame(photo: RgbImage, width: number, height: number, layers: Layer[]): Buffer {
@@ -47,6 +51,10 @@ export function renderFrame(photo: RgbImage, width: number, height: number, laye
       for (let x = c0; x < c1; x++) {
         const sx = a * x + b * y + tx, sy = c * x + d * y + ty;
         if (!(sx >= 0 && sy >= 0 && sx < pw - 1 && sy < ph - 1)) continue;
+        if (layer.window !== undefined) {
+          const fx = layer.mirror ? pw - 1 - PHOTO_FACE[0] : PHOTO_FACE[0];
+          if (Math.abs(sx - fx) > layer.window || Math.abs(sy - PHOTO_FACE[1]) > layer.window * 1.2) continue;
+        }
         const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
         const p = (y0 * pw + x0) * 3, q = p + pw * 3, o = (y * width + x) * 3;
         for (let k = 0; k < 3; k++) {
