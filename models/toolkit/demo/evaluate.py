@@ -1,0 +1,91 @@
+"""Scores the synthetic validation and test splits with a checkpoint, picks the decision
+threshold on validation data and reports AUCs by family and strength.
+
+  PYTHONPATH=models/toolkit /usr/bin/python3 -m demo.evaluate --checkpoint RUN/best.pt \
+      --data models/toolkit/demo/data --out RUN/results.json
+
+Threshold: the `--val-fpr` quantile of the validation genuine scores (validation clips
+only; the test split and real footage play no part in it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+from ftcn.model import FtcnConfig, FtcnTT
+
+from .metrics import rates, roc_auc, threshold_at_fpr
+from .train import Clips, conv3d_as_2d, evaluate
+
+
+def load_model(path: str) -> tuple[FtcnTT, FtcnConfig]:
+    ck = torch.load(path, map_location='cpu')
+    cfg = FtcnConfig.from_dict(ck['config'])
+    model = FtcnTT(cfg)
+    model.load_state_dict(ck['model'])
+    model.eval()
+    return model, cfg
+
+
+def breakdown(scores: np.ndarray, meta: list, threshold: float) -> dict:
+    labels = np.array([m['label'] for m in meta])
+    genuine = labels == 0
+    out: dict = {'all': {'auc': roc_auc(labels, scores), 'clips': int(len(labels)), **rates(labels, scores, threshold)}}
+    for key in ('family', 'strength'):
+        groups = sorted({m[key] for m in meta if m['label'] == 1})
+        out[key] = {}
+        for g in groups:
+            sel = genuine | np.array([m['label'] == 1 and m[key] == g for m in meta])
+            out[key][str(g)] = {'auc': roc_auc(labels[sel], scores[sel]), 'fakes': int((labels[sel] == 1).sum()),
+                                'tpr': rates(labels[sel], scores[sel], threshold)['tpr']}
+    src = np.array([m.get('source', '') != '' and m.get('source', '').startswith('astronaut') for m in meta])
+    if src.any() and (~src).any():
+        out['faces_only'] = {'auc': roc_auc(labels[src], scores[src]), 'clips': int(src.sum())}
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--data', required=True)
+    p.add_argument('--out', required=True)
+    p.add_argument('--val-fpr', type=float, default=0.01)
+    p.add_argument('--threads', type=int, default=2)
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    model, cfg = load_model(a.checkpoint)
+    conv3d_as_2d(model)
+    results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict()}
+    scores = {}
+    for split in ('val', 'test'):
+        data = Clips(a.data, split, cfg)
+        s, _ = evaluate(model, data)
+        scores[split] = s
+        np.save(os.path.join(os.path.dirname(a.out) or '.', f'{split}_scores.npy'), s)
+        print(f'{split}: scored {len(s)} clips', flush=True)
+    metas = {}
+    for split in ('val', 'test'):
+        with open(os.path.join(a.data, f'{split}_meta.json')) as f:
+            metas[split] = json.load(f)['clips'][:len(scores[split])]
+    val_gen = scores['val'][np.array([m['label'] for m in metas['val']]) == 0]
+    threshold = threshold_at_fpr(val_gen, a.val_fpr)
+    results['threshold'] = {'value': threshold, 'rule': f'{a.val_fpr:.3%} quantile of {len(val_gen)} validation genuine clips'}
+    for split in ('val', 'test'):
+        results[split] = breakdown(scores[split], metas[split], threshold)
+    with open(a.out, 'w') as f:
+        json.dump(results, f, indent=2)
+    t = results['test']
+    print(f"threshold {threshold:.4f}\nval AUC {results['val']['all']['auc']:.4f}\n"
+          f"test AUC {t['all']['auc']:.4f} (TPR {t['all']['tpr']:.3f}, FPR {t['all']['fpr']:.3f} at the threshold)")
+    for k in ('family', 'strength'):
+        for g, r in t[k].items():
+            print(f'  test {k} {g}: AUC {r["auc"]:.4f}, TPR {r["tpr"]:.3f} ({r["fakes"]} fakes)')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
