@@ -56,11 +56,17 @@ interface Track {
   predicted: Box;
   /** Smoothed face size: one shrunken box of a half-hidden face does not redefine it. */
   size: number;
+  /** Smoothed landmark spread (mean distance of the five points from their centroid). */
+  spread: number;
 }
 
 const NS_PER_MS = 1e6;
 /** Velocity is extrapolated at most this far: beyond it a lost face is as likely to have stopped. */
 const MAX_EXTRAPOLATE_MS = 400;
+/** Largest size ratio for taking a face back after a miss. */
+const RETURN_SIZE_RATIO = 1.3;
+/** Largest change of the landmarks' spread against the track's, for a match. */
+const MAX_SPREAD_RATIO = 1.4;
 /** Misses after which a track predicted outside the frame ends. */
 const EXIT_MISSES = 2;
 
@@ -127,7 +133,13 @@ export class FaceTracker {
         const [cx, cy] = boxCentre(f.box);
         const dist = Math.hypot(cx - px, cy - py);
         const ratio = boxSize(f.box) / size;
-        if (dist > gate || ratio > o.maxSizeRatio || ratio < 1 / o.maxSizeRatio) return;
+        // A face that comes back after a miss must also come back at about its size: a box
+        // twice the size one frame on is detector jitter, after a gap it is someone else.
+        const maxRatio = t.missedFrames > 0 ? Math.min(o.maxSizeRatio, RETURN_SIZE_RATIO) : o.maxSizeRatio;
+        if (dist > gate || ratio > maxRatio || ratio < 1 / maxRatio) return;
+        // The landmarks' spread is a steadier scale than the detector box: a jump means another face.
+        const spread = landmarkSpread(f.landmarks) / t.spread;
+        if (spread > MAX_SPREAD_RATIO || spread < 1 / MAX_SPREAD_RATIO) return;
         if (t.colour && f.colour && dot(t.colour, f.colour) < o.minColourSimilarity) return;
         const look = t.appearance && f.appearance ? dot(t.appearance, f.appearance) : null;
         if (look !== null && t.missedFrames > 0 && look < o.minReturnAppearance) return;
@@ -170,6 +182,7 @@ export class FaceTracker {
         id: this.#nextId++, box: f.box, landmarks: f.landmarks, vx: 0, vy: 0, lastPts: pts, lastFrameIndex: frameIndex,
         missedFrames: 0, hits: 1, appearance: f.appearance ? Float32Array.from(f.appearance) : null,
         colour: f.colour ? Float32Array.from(f.colour) : null, predicted: f.box, size: boxSize(f.box),
+        spread: landmarkSpread(f.landmarks),
       };
       this.#tracks.push(t);
       ids[fi] = t.id;
@@ -192,6 +205,7 @@ export class FaceTracker {
       t.vy += k * ((ny - oy) / dt - t.vy);
     }
     t.size += (steady ? 0.3 : 0.1) * (size - t.size);
+    t.spread += 0.3 * (landmarkSpread(f.landmarks) - t.spread);
     t.box = f.box;
     t.landmarks = f.landmarks;
     t.lastPts = pts;
@@ -219,6 +233,14 @@ export class FaceTracker {
     this.#tracks = [];
     return ids;
   }
+}
+
+function landmarkSpread(lm: Landmarks5): number {
+  let cx = 0, cy = 0;
+  for (const p of lm) { cx += p[0] / 5; cy += p[1] / 5; }
+  let d = 0;
+  for (const p of lm) d += Math.hypot(p[0] - cx, p[1] - cy) / 5;
+  return Math.max(d, 1e-6);
 }
 
 /** A slowly moving average of a unit vector, so one odd frame does not redefine the track's look. */
