@@ -58,6 +58,8 @@ export class FaceStage {
   readonly #tracker: FaceTracker;
   readonly #cuts: SceneCutDetector | null;
   readonly #lastDetected = new Map<number, number>(); // track id -> pts of its last detector hit
+  /** The detector's two eye keypoints, image-left first on an upright face (from its manifest). */
+  readonly #eyes: [number, number];
   #closed = false;
   #busy = false;
   /** Where the time of the last process() call went. */
@@ -68,6 +70,10 @@ export class FaceStage {
     this.#detector = detector;
     this.#landmarker = landmarker;
     this.#tracker = new FaceTracker(options);
+    const names = detector.settings.keypoints;
+    const right = names.indexOf('right_eye'), left = names.indexOf('left_eye');
+    if (right < 0 || left < 0) throw new TypeError(`the detector's manifest names no right_eye/left_eye keypoints (has ${names.join(', ')})`);
+    this.#eyes = [right, left];
     const cuts = options.sceneCuts ?? true;
     this.#cuts = cuts === false ? null : new SceneCutDetector(cuts === true ? {} : cuts);
     const flag = options.minFaceFlag ?? 0.5;
@@ -114,7 +120,7 @@ export class FaceStage {
 
     const dets = await this.#detector.detect(frame);
     const t1 = performance.now();
-    const eyeA = 0, eyeB = 1; // the detector's eye keypoints, image-left first on an upright face
+    const [eyeA, eyeB] = this.#eyes;
     const rois = dets.map((d) => roiFromBox(d.box, d.keypoints[eyeA]!, d.keypoints[eyeB]!, this.#landmarker.settings.cropScale));
     const marks = await this.#landmarker.run(frame, rois);
     const t2 = performance.now();
