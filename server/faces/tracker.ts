@@ -97,6 +97,7 @@ export class FaceTracker {
     if (!(o.maxShift > 0)) throw new TypeError(`maxShift must be positive, got ${o.maxShift}`);
     if (!(o.maxSizeRatio >= 1)) throw new TypeError(`maxSizeRatio must be >= 1, got ${o.maxSizeRatio}`);
     if (!(o.minColourSimilarity >= 0 && o.minColourSimilarity <= 1)) throw new TypeError(`minColourSimilarity must be within 0..1, got ${o.minColourSimilarity}`);
+    if (!(o.minReturnAppearance >= -1 && o.minReturnAppearance <= 1)) throw new TypeError(`minReturnAppearance must be within -1..1, got ${o.minReturnAppearance}`);
   }
 
   /** Open tracks, including those currently missing their face. */
@@ -137,12 +138,8 @@ export class FaceTracker {
         // twice the size one frame on is detector jitter, after a gap it is someone else.
         const maxRatio = t.missedFrames > 0 ? Math.min(o.maxSizeRatio, RETURN_SIZE_RATIO) : o.maxSizeRatio;
         if (dist > gate || ratio > maxRatio || ratio < 1 / maxRatio) return;
-        // The landmarks' spread is a steadier scale than the detector box: a jump means another face.
-        const spread = landmarkSpread(f.landmarks) / t.spread;
-        if (spread > MAX_SPREAD_RATIO || spread < 1 / MAX_SPREAD_RATIO) return;
-        if (t.colour && f.colour && dot(t.colour, f.colour) < o.minColourSimilarity) return;
+        if (!this.#looksLike(t, f)) return;
         const look = t.appearance && f.appearance ? dot(t.appearance, f.appearance) : null;
-        if (look !== null && t.missedFrames > 0 && look < o.minReturnAppearance) return;
         let affinity = 0.5 * iou(pred, f.box) + 0.3 * (1 - dist / gate) + 0.2 * (1 - Math.abs(Math.log(ratio)) / Math.log(o.maxSizeRatio));
         if (look !== null) affinity += 0.3 * look;
         pairs.push({ t: ti, f: fi, affinity });
@@ -190,6 +187,17 @@ export class FaceTracker {
     return { ids, ended };
   }
 
+  /** The identity checks a face must pass to join a track, besides place and size. */
+  #looksLike(t: Track, f: TrackInput): boolean {
+    const o = this.options;
+    // The landmarks' spread is a steadier scale than the detector box: a jump means another face.
+    const spread = landmarkSpread(f.landmarks) / t.spread;
+    if (spread > MAX_SPREAD_RATIO || spread < 1 / MAX_SPREAD_RATIO) return false;
+    if (t.colour && f.colour && dot(t.colour, f.colour) < o.minColourSimilarity) return false;
+    if (t.appearance && f.appearance && t.missedFrames > 0 && dot(t.appearance, f.appearance) < o.minReturnAppearance) return false;
+    return true;
+  }
+
   #absorb(t: Track, f: TrackInput, pts: number, frameIndex: number): void {
     const dt = (pts - t.lastPts) / NS_PER_MS;
     const size = boxSize(f.box);
@@ -218,11 +226,12 @@ export class FaceTracker {
 
   /**
    * Gives a face found by other means (the landmark model re-finding a face the detector
-   * missed) to an open track. False when the track is no longer open.
+   * missed) to an open track. False when the track is no longer open or the face fails the
+   * same identity checks a detection would.
    */
   attach(id: number, face: TrackInput, pts: number, frameIndex: number): boolean {
     const t = this.#tracks.find((x) => x.id === id);
-    if (!t) return false;
+    if (!t || !this.#looksLike(t, face)) return false;
     this.#absorb(t, face, pts, frameIndex);
     return true;
   }
