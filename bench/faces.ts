@@ -16,14 +16,10 @@ import { alignFrame, alignWindow, cropEnlarged } from '../server/faces/align.js'
 import { FaceStage } from '../server/faces/face-stage.js';
 import type { FaceObservation } from '../server/faces/types.js';
 import type { Frame } from '../server/media/frame.js';
-import { machine, median, round } from './stats.js';
+import { machine, median, numArg, round } from './stats.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const runs = arg('runs', 3);
-const frameCount = arg('frames', 150);
+const runs = numArg('runs', 3);
+const frameCount = numArg('frames', 150);
 const WARMUP = 5;
 const given = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : null;
 
