@@ -145,7 +145,7 @@ describe('webhooks', () => {
     // Second run: same webhook name, now reachable at another address.
     const rx = await receiver();
     db = openAlertDatabase(path);
-    closers.push(async () => db.close());
+    closers.push(async () => { db.close(); });
     outbox = new WebhookOutbox(db, { webhooks: [{ ...config.webhooks[0], url: rx.url }], delivery: config.delivery });
     closers.push(() => outbox.close());
     outbox.start();
