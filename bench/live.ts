@@ -1,8 +1,9 @@
 /**
  * bench/live: the live path on this machine with the shipped model.
  *  1. Capacity: N streams of a 1280x720 25 fps file with one face (looping, real time) are
- *     watched for a while; a count is "sustained" when the lag does not grow, no clip is
- *     skipped and face analysis drops under 5% of frames. N rises until it is not.
+ *     watched for a while; a count is "sustained" when every stream is analysed at the full
+ *     analysis rate (90% of analysis.maxFps), the lag does not grow, no clip is skipped and
+ *     face analysis drops under 5% of frames. N rises until it is not.
  *  2. Alert latency: a stream that shows the genuine demo, then the manipulated one; the time
  *     from the moment the manipulated part begins to the alert event. Median of several runs.
  *   node dist/bench/live.js [--seconds 40] [--max-streams 4] [--runs 3]
@@ -67,8 +68,10 @@ async function capacity(file: string, n: number): Promise<Record<string, unknown
         lagStart: s0.lagSeconds === null ? null : round(s0.lagSeconds, 2), lagEnd: s.lagSeconds === null ? null : round(s.lagSeconds, 2),
       };
     });
-    const sustained = perStream.every((p) => p.clipsSkipped === 0 && p.dropShare < 0.05 && p.lagEnd !== null &&
-      (p.lagStart === null || p.lagEnd <= p.lagStart * 1.5 + 0.5));
+    // Real time means every stream is analysed at the rate it is decoded for (analysis.maxFps,
+    // 15): a saturated process also slows the real-time file readers, so drops alone miss it.
+    const sustained = perStream.every((p) => p.analysedFps >= 0.9 * config.analysis.maxFps && p.clipsSkipped === 0 &&
+      p.dropShare < 0.05 && p.lagEnd !== null && (p.lagStart === null || p.lagEnd <= p.lagStart * 1.5 + 0.5));
     return { streams: n, sustained, perStream };
   } finally {
     await server.close();
