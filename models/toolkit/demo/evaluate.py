@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--threads', type=int, default=2)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(True)
     model, cfg = load_model(a.checkpoint)
     conv3d_as_2d(model)
     results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict()}

@@ -37,7 +37,8 @@ TRAIN_FAMILIES = ('boundary_jitter', 'color_flicker', 'sharpness_flicker', 'text
 HELD_OUT_FAMILIES = ('warp_jitter', 'identity_swap')
 TRAIN_STRENGTHS = (0.35, 0.55, 0.8, 1.0)
 TEST_STRENGTHS = (0.2, 0.45, 0.675, 0.9)
-SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000}
+# train2 is more training data (same families and strengths as train, other seeds)
+SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000}
 # Eye distance in the full frame, pixels: from small faces (upsampled by the aligner) to
 # large ones (shrunk ~3x by plain bilinear sampling, as the runtime does).
 EYE_RANGE = (18.0, 110.0)

@@ -54,20 +54,27 @@ class Clips:
     """uint8 clips (N,T,H,W,3) in memory -> normalised float batches (B,3,T,H,W)."""
 
     def __init__(self, data_dir: str, split: str, cfg: FtcnConfig, limit: int | None = None):
-        x = np.load(os.path.join(data_dir, f'{split}_x.npy'), mmap_mode='r')
-        y = np.load(os.path.join(data_dir, f'{split}_y.npy'))
-        n = len(y) if limit is None else min(limit, len(y))
-        if x.shape[1:] != (cfg.clip_length, cfg.size, cfg.size, 3):
-            raise ValueError(f'{split} clips are {x.shape[1:]}, the model wants ({cfg.clip_length}, {cfg.size}, {cfg.size}, 3)')
-        self.x = torch.from_numpy(np.ascontiguousarray(x[:n]))
-        self.y = torch.from_numpy(y[:n].astype(np.float32))
+        xs, ys, self.meta = [], [], []
+        for name in split.split(','):  # several splits concatenate (train,train2)
+            x = np.load(os.path.join(data_dir, f'{name}_x.npy'), mmap_mode='r')
+            y = np.load(os.path.join(data_dir, f'{name}_y.npy'))
+            with open(os.path.join(data_dir, f'{name}_meta.json')) as f:
+                meta = json.load(f)['clips']
+            n = len(y) if limit is None else min(limit, len(y))
+            if x.shape[1:] != (cfg.clip_length, cfg.size, cfg.size, 3):
+                raise ValueError(f'{name} clips are {x.shape[1:]}, the model wants ({cfg.clip_length}, {cfg.size}, {cfg.size}, 3)')
+            xs.append(np.array(x[:n]))
+            ys.append(y[:n].astype(np.float32))
+            self.meta += meta[:n]
+        self.x = torch.from_numpy(np.concatenate(xs) if len(xs) > 1 else xs[0])
+        self.y = torch.from_numpy(np.concatenate(ys))
         self.mean = torch.tensor(cfg.mean).view(1, 3, 1, 1, 1) * 255
         self.std = torch.tensor(cfg.std).view(1, 3, 1, 1, 1) * 255
 
     def __len__(self) -> int:
         return len(self.y)
 
-    def batch(self, idx, rng: random.Random | None = None, crop: int | None = None) -> tuple:
+    def batch(self, idx, rng: random.Random | None = None, crop: int | None = None, shrink: float = 0.0) -> tuple:
         x = self.x[idx].permute(0, 4, 1, 2, 3).float()  # B,3,T,H,W
         if rng is not None:
             out = []
@@ -76,7 +83,11 @@ class Clips:
                     c = c.flip(-1)
                 if rng.random() < 0.5:  # time reversed: genuine stays genuine, fake stays fake
                     c = c.flip(1)
-                if crop is not None and crop < c.shape[-1]:
+                if crop is not None and crop < c.shape[-1] and rng.random() < shrink:
+                    # the whole face, smaller: keeps the mask boundary in view (a crop
+                    # would cut it off) at the same cost as a crop
+                    c = F.adaptive_avg_pool2d(c.transpose(0, 1), crop).transpose(0, 1)
+                elif crop is not None and crop < c.shape[-1]:
                     m = c.shape[-1] - crop
                     # crops keep the centre (where the inner face is) most of the time
                     oy = min(max(int(rng.gauss(m / 2, m / 4)), 0), m)
@@ -103,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', required=True)
     p.add_argument('--run', required=True, help='output folder for checkpoints and the log')
+    p.add_argument('--train-splits', default='train', help='comma-separated training splits, e.g. train,train2')
     p.add_argument('--config', default='fast', choices=sorted(CONFIGS))
     p.add_argument('--override', default='{}', help='JSON of FtcnConfig fields to change (a smaller member)')
     p.add_argument('--minutes', type=float, default=25.0, help='training time budget; the schedule is sized to it')
@@ -112,14 +124,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--weight-decay', type=float, default=0.05)
     p.add_argument('--crop', type=int, default=80, help='random crop side for the early phase (speed); 0 = none')
     p.add_argument('--crop-fraction', type=float, default=0.6, help='share of the steps trained on crops')
+    p.add_argument('--shrink', type=float, default=0.5, help='in the crop phase, share of clips shrunk whole to the crop size instead')
     p.add_argument('--val-limit', type=int, default=400, help='validation clips scored at each check')
     p.add_argument('--checks', type=int, default=4, help='validation checks over the run')
+    p.add_argument('--curriculum', type=float, default=0.3,
+                   help='share of the steps that see only the strongest manipulations (>= --strong)')
+    p.add_argument('--strong', type=float, default=0.8)
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--resume', action='store_true')
+    p.add_argument('--init', help='start from this checkpoint\'s weights (a new schedule: a second stage)')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
+    # Tiny weights and activations (zero-initialised branches, decayed scales) turn into
+    # denormal floats, which the CPU handles ~10x slower: flush them to zero.
+    torch.set_flush_denormal(True)
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
     rng = random.Random(a.seed)
@@ -134,12 +154,22 @@ def main(argv: list[str] | None = None) -> None:
             log.write(json.dumps(rec) + '\n')
             log.flush()
 
-    train = Clips(a.data, 'train', cfg)
+    train = Clips(a.data, a.train_splits, cfg)
     val = Clips(a.data, 'val', cfg, limit=a.val_limit)
     model = FtcnTT(cfg)
+    # Each residual branch starts as the identity (last BN scale 0): a deep ResNet trained
+    # from scratch for a few hundred steps gets going much sooner this way.
+    for m in model.modules():
+        if hasattr(m, 'c_bn'):
+            torch.nn.init.zeros_(m.c_bn.weight)
+    if a.init:
+        ck = torch.load(a.init, map_location='cpu')
+        if FtcnConfig.from_dict(ck['config']) != cfg:
+            sys.exit(f'--init {a.init} was trained with another configuration: {ck["config"]}')
+        model.load_state_dict(ck['model'])
     conv3d_as_2d(model)
     model.train()
-    say(f'config {cfg.to_dict()}\n{gflops_per_clip(cfg):.2f} GFLOPs/clip, {parameter_count(model):,} parameters, '
+    say(('' if not a.init else f'weights from {a.init}\n') + f'config {cfg.to_dict()}\n{gflops_per_clip(cfg):.2f} GFLOPs/clip, {parameter_count(model):,} parameters, '
         f'{len(train)} train clips, {len(val)} val clips')
 
     decay, no_decay = [], []
@@ -159,12 +189,15 @@ def main(argv: list[str] | None = None) -> None:
         state = ck['state']
         rng.setstate(ck['rng'])
         torch.set_rng_state(ck['torch_rng'])
-        say(f'resumed at step {state["step"]}')
+        if a.epochs is not None:  # a shorter or longer schedule from here on
+            state['total_steps'] = max(state['step'] + 1, int(a.epochs * steps_per_epoch))
+        say(f'resumed at step {state["step"]} of {state["total_steps"]}')
 
     def timed_step(crop: int | None) -> float:
-        idx = [rng.randrange(len(train)) for _ in range(a.batch)]
-        x, y = train.batch(idx, rng, crop)
+        """One forward/backward with batch preparation, no update: the cost of a step."""
         t = time.time()
+        idx = [rng.randrange(len(train)) for _ in range(a.batch)]
+        x, y = train.batch(idx, rng, crop, a.shrink)
         loss = F.binary_cross_entropy_with_logits(logits(model, x), y)
         opt.zero_grad()
         loss.backward()
@@ -175,8 +208,6 @@ def main(argv: list[str] | None = None) -> None:
             state['total_steps'] = int(a.epochs * steps_per_epoch)
         else:
             # probe both phases without updating weights
-            with torch.no_grad():
-                pass
             crop_t = min(timed_step(a.crop or None) for _ in range(2)) if a.crop else None
             full_t = min(timed_step(None) for _ in range(2))
             opt.zero_grad()
@@ -199,18 +230,35 @@ def main(argv: list[str] | None = None) -> None:
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'config': cfg.to_dict(),
                     'rng': rng.getstate(), 'torch_rng': torch.get_rng_state()}, path)
 
+    # Balanced batches: half genuine, half manipulated; during the curriculum only the
+    # strongest manipulations, so the network finds the artefacts before the subtle ones.
+    meta = train.meta
+    genuine = [i for i, m in enumerate(meta) if m['label'] == 0]
+    fakes = [i for i, m in enumerate(meta) if m['label'] == 1]
+    strong = [i for i in fakes if meta[i]['strength'] >= a.strong]
+    curriculum_until = int(total * a.curriculum)
+    pools: dict = {}
+
+    def draw(name: str, items: list, k: int) -> list:
+        # sampling without replacement, reshuffled when a pool runs dry
+        q = pools.setdefault(name, [])
+        out = []
+        while len(out) < k:
+            if not q:
+                q.extend(items)
+                rng.shuffle(q)
+            out.append(q.pop())
+        return out
+
     t0 = time.time() - state['elapsed']
     last_save = time.time()
     ema = None
-    order: list[int] = []
     while state['step'] < total:
         step = state['step']
-        if not order:
-            order = list(range(len(train)))
-            rng.shuffle(order)
-        idx, order = order[:a.batch], order[a.batch:]
+        half = a.batch // 2
+        idx = draw('genuine', genuine, a.batch - half) + (draw('strong', strong, half) if step < curriculum_until else draw('fakes', fakes, half))
         crop = a.crop if step < crop_until else None
-        x, y = train.batch(idx, rng, crop)
+        x, y = train.batch(idx, rng, crop, a.shrink)
         for g in opt.param_groups:
             g['lr'] = lr_at(step)
         loss = F.binary_cross_entropy_with_logits(logits(model, x), y)
