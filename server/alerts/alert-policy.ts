@@ -1,4 +1,4 @@
-import type { AlertPhase } from '../api/wire.js';
+import type { AlertPhase, AlertWire } from '../api/wire.js';
 
 /** Why an alert closed. Kept in the store and sent in webhook bodies. */
 export type CloseReason = 'recovered' | 'track-end' | 'stream-end' | 'shutdown' | 'discontinuity' | 'restart';
@@ -24,15 +24,8 @@ export interface PolicyClip {
   evidence?: () => Buffer;
 }
 
-export interface IncidentSnapshot {
-  ptsStart: number;
-  ptsEnd: number;
-  wallStart: number;
-  wallEnd: number | null;
-  /** Highest clip probability in the incident. */
-  peak: number;
-  /** Mean clip probability in the incident. */
-  mean: number;
+/** The alert's time range and scores as they go on the wire (peak and mean of the incident's clips). */
+export interface IncidentSnapshot extends Pick<AlertWire, 'ptsStart' | 'ptsEnd' | 'wallStart' | 'wallEnd' | 'peak' | 'mean'> {
   clips: number;
   /**
    * The peak clip's evidence renderer, present only when the peak clip changed since the
