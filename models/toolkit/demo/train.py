@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--resume', action='store_true')
     p.add_argument('--init', help='start from this checkpoint\'s weights (a new schedule: a second stage)')
+    p.add_argument('--stem', default='zero-mean', choices=['zero-mean', 'free'],
+                   help='zero-mean: the first temporal filters sum to zero over time (kept so after every '
+                        'step), so the network sees only change between frames, never still appearance')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -167,6 +170,16 @@ def main(argv: list[str] | None = None) -> None:
         if FtcnConfig.from_dict(ck['config']) != cfg:
             sys.exit(f'--init {a.init} was trained with another configuration: {ck["config"]}')
         model.load_state_dict(ck['model'])
+    stem_w = model.resnet.s1.pathway0_stem.conv.weight  # (out, 3, kt, 1, 1)
+
+    def project_stem() -> None:
+        # Why: the only face the data has is one photo; a model that can read still
+        # appearance learns that photo and flags other people. Filters that sum to zero
+        # over time respond to temporal change only, which is what FTCN is about.
+        if a.stem == 'zero-mean':
+            with torch.no_grad():
+                stem_w.sub_(stem_w.mean(dim=2, keepdim=True))
+    project_stem()
     conv3d_as_2d(model)
     model.train()
     say(('' if not a.init else f'weights from {a.init}\n') + f'config {cfg.to_dict()}\n{gflops_per_clip(cfg):.2f} GFLOPs/clip, {parameter_count(model):,} parameters, '
@@ -266,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
+        project_stem()
         state['step'] = step + 1
         state['elapsed'] = time.time() - t0
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
