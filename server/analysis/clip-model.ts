@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { InvalidStateError } from '../shared/errors.js';
+import type { WindowAlignment } from '../faces/align.js';
 import { type ClipModelManifest, loadClipModelManifest } from '../shared/model-manifest.js';
 import { modelsDir } from '../shared/paths.js';
 import type { ClipRunner } from './clip-runner.js';
@@ -113,6 +114,10 @@ export class ClipModel implements ClipRunner {
 
   get threshold(): number {
     return this.manifest.threshold;
+  }
+
+  get alignment(): WindowAlignment {
+    return this.manifest.alignment;
   }
 
   get closed(): boolean {

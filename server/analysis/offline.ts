@@ -79,7 +79,7 @@ export async function analyzeVideo(opts: AnalyzeOptions): Promise<{ report: Anal
   scheduler.on('error', (e) => { failure ??= new Error(`the model failed: ${e.message}`); });
 
   const cut = async (st: TrackState): Promise<void> => {
-    const { frames, entries } = st.window.clip(runner.size, T);
+    const { frames, entries } = st.window.clip(runner.size, T, runner.alignment);
     const pts = entries.map((e) => e.pts);
     st.clipsCut++;
     await scheduler.waitForRoom();

@@ -118,7 +118,7 @@ export class StreamAnalyzer extends TypedEmitter<StreamAnalyzerEvents> {
         if (stride > o.stride && w.sinceClip % o.stride === 0) this.stats.clipsDeferred++;
         continue;
       }
-      const { frames, entries } = w.clip(o.scheduler.runner.size, T);
+      const { frames, entries } = w.clip(o.scheduler.runner.size, T, o.scheduler.runner.alignment);
       this.stats.clipsSubmitted++;
       o.scheduler.submit({
         stream: o.stream, trackId: f.trackId, frames, risk, arrivedAt,

@@ -1,4 +1,4 @@
-import { alignWindow, cropEnlarged, type FrameImage } from '../faces/align.js';
+import { alignWindow, cropEnlarged, type FrameImage, type WindowAlignment } from '../faces/align.js';
 import type { Box, Landmarks5, RgbImage } from '../faces/types.js';
 import { mirrorIndices } from './mirror-pad.js';
 
@@ -47,12 +47,12 @@ export class TrackWindow {
    * Aligns the newest `clipLength` frames into a clip at size x size. A window shorter than
    * the clip is mirror-padded (0 1 2 1 0 ...), so even a 5-frame track is scored.
    */
-  clip(size: number, clipLength = this.capacity): { frames: Buffer[]; entries: WindowEntry[] } {
+  clip(size: number, clipLength = this.capacity, alignment: WindowAlignment = 'joint'): { frames: Buffer[]; entries: WindowEntry[] } {
     const n = this.#entries.length;
     if (n === 0) throw new RangeError(`track ${this.trackId}: empty window`);
     const first = Math.max(0, n - clipLength);
     const distinct = this.#entries.slice(first);
-    const aligned = alignWindow(distinct.map((e) => e.crop), distinct.map((e) => e.landmarks), size);
+    const aligned = alignWindow(distinct.map((e) => e.crop), distinct.map((e) => e.landmarks), size, alignment);
     const order = distinct.length >= clipLength ? [...distinct.keys()] : mirrorIndices(distinct.length, clipLength);
     this.sinceClip = 0;
     return { frames: order.map((i) => aligned[i]!), entries: order.map((i) => distinct[i]!) };

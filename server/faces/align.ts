@@ -85,15 +85,101 @@ export function windowTransform(landmarks: Landmarks5[], size: number): Affine {
 }
 
 /**
- * Aligns a window of frames with ONE transform fitted to all of their landmarks (frame
- * coordinates). Returns one size x size RGB buffer per frame. A frame may be a crop of the
- * original (give its x0, y0); pixels outside it read as black, as in the reference, which
- * crops an enlarged face box first.
+ * How a window is aligned. `joint`: the reference's ONE similarity for the whole window.
+ * `trajectory`: a similarity per frame whose parameters follow a quadratic in time fitted
+ * to the per-frame estimates: a walking or zooming face stays put in the crop (under
+ * `joint` it slides across it, and the crop's black outside creeps in), while landmark
+ * noise, which no quadratic over a window follows, still adds no jitter.
  */
-export function alignWindow(frames: FrameImage[], landmarks: Landmarks5[], size: number): Buffer[] {
+export type WindowAlignment = 'joint' | 'trajectory';
+
+/** Polynomial degree of the trajectory fit; a window too short for it gets less. */
+export const TRAJECTORY_DEGREE = 2;
+
+/** One similarity per frame of the window (frame coordinates -> the size x size template). */
+export function windowTransforms(landmarks: Landmarks5[], size: number, alignment: WindowAlignment): Affine[] {
+  if (alignment === 'joint') {
+    const m = windowTransform(landmarks, size);
+    return landmarks.map(() => m);
+  }
+  const n = landmarks.length;
+  if (n === 0) throw new TypeError('alignWindow needs at least one frame');
+  const tpl = templateFor(size);
+  const tc = centroid(tpl);
+  // Per frame: the linear part (a, b) of its own fit, and where its landmark centroid is;
+  // fitting the centroid rather than the translation keeps rotation and position apart.
+  const a: number[] = [], b: number[] = [], cx: number[] = [], cy: number[] = [];
+  for (const lm of landmarks) {
+    const m = windowTransform([lm], size);
+    const c = centroid(lm);
+    a.push(m[0]); b.push(m[3]); cx.push(c[0]); cy.push(c[1]);
+  }
+  const degree = Math.min(TRAJECTORY_DEGREE, Math.floor((n - 1) / 2));
+  const [sa, sb, sx, sy] = [a, b, cx, cy].map((v) => polyfitValues(v, degree));
+  return sa!.map((ai, t) => {
+    const bi = sb![t]!, x = sx![t]!, y = sy![t]!;
+    return [ai, -bi, tc[0] - (ai * x - bi * y), bi, ai, tc[1] - (bi * x + ai * y)] as Affine;
+  });
+}
+
+function centroid(pts: readonly Point[]): Point {
+  let x = 0, y = 0;
+  for (const p of pts) { x += p[0]; y += p[1]; }
+  return [x / pts.length, y / pts.length];
+}
+
+/** Least-squares polynomial of `degree` through v[t] at t = 0..n-1, evaluated at each t. */
+function polyfitValues(v: number[], degree: number): number[] {
+  const n = v.length;
+  if (degree <= 0) {
+    const mean = v.reduce((s, x) => s + x, 0) / n;
+    return v.map(() => mean);
+  }
+  // Normal equations on t scaled to [-1, 1] (well conditioned for the small degrees used).
+  const k = degree + 1;
+  const ts = v.map((_, t) => (n === 1 ? 0 : (2 * t) / (n - 1) - 1));
+  const ata = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const atv = new Array<number>(k).fill(0);
+  for (let t = 0; t < n; t++) {
+    const pw = Array.from({ length: k }, (_, i) => ts[t]! ** i);
+    for (let i = 0; i < k; i++) {
+      atv[i]! += pw[i]! * v[t]!;
+      for (let j = 0; j < k; j++) ata[i]![j]! += pw[i]! * pw[j]!;
+    }
+  }
+  const coef = solve(ata, atv);
+  return ts.map((x) => coef.reduce((s, c, i) => s + c * x ** i, 0));
+}
+
+/** Gaussian elimination with partial pivoting for a small dense system. */
+function solve(m: number[][], y: number[]): number[] {
+  const k = y.length;
+  const a = m.map((row, i) => [...row, y[i]!]);
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    const d = a[c]![c]!;
+    if (Math.abs(d) < 1e-12) throw new RangeError('trajectory fit: singular system');
+    for (let r = 0; r < k; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]! / d;
+      for (let j = c; j <= k; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return a.map((row, i) => row[k]! / row[i]!);
+}
+
+/**
+ * Aligns a window of frames (by default with ONE transform fitted to all of their
+ * landmarks, frame coordinates; see WindowAlignment). Returns one size x size RGB buffer
+ * per frame. A frame may be a crop of the original (give its x0, y0); pixels outside it
+ * read as black, as in the reference, which crops an enlarged face box first.
+ */
+export function alignWindow(frames: FrameImage[], landmarks: Landmarks5[], size: number, alignment: WindowAlignment = 'joint'): Buffer[] {
   if (frames.length !== landmarks.length) throw new TypeError(`alignWindow got ${frames.length} frames but ${landmarks.length} landmark sets`);
-  const m = windowTransform(landmarks, size);
-  return frames.map((f) => warpFrameImage(f, m, size));
+  const ms = windowTransforms(landmarks, size, alignment);
+  return frames.map((f, i) => warpFrameImage(f, ms[i]!, size));
 }
 
 /** Per-frame alignment (for previews): its own transform for this frame alone. */

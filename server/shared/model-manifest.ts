@@ -47,6 +47,12 @@ export const clipModelManifest = z.object({
   gflopsPerClip: z.number().positive(),
   /** Default clip stride for live scoring (frames between clips per track). */
   defaultStride: z.number().int().positive().default(4),
+  /**
+   * How the model's training clips were aligned, so the runtime cuts clips the same way:
+   * `joint` (the reference: one similarity per window) or `trajectory` (per-frame
+   * similarities on a quadratic in time; see server/faces/align.ts).
+   */
+  alignment: z.enum(['joint', 'trajectory']).default('joint'),
   /** The family's size knobs the file was built with (FtcnConfig for ftcn_tt), for people and tools; the server does not read it. */
   architecture: z.record(z.string(), z.unknown()).optional(),
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alignFrame, alignWindow, cropEnlarged, fitSimilarity, mapLandmarks, templateFor, warpAffineRGB, windowTransform } from '../../server/faces/align.js';
+import { alignFrame, alignWindow, cropEnlarged, fitSimilarity, mapLandmarks, templateFor, warpAffineRGB, windowTransform, windowTransforms } from '../../server/faces/align.js';
+import { python } from '../model/helpers.js';
 import { applyAffine } from '../../server/faces/geometry.js';
 import type { Affine, Landmarks5, Point } from '../../server/faces/types.js';
 
@@ -145,5 +146,65 @@ describe('alignWindow()', () => {
   it('throws TypeError when frames and landmark sets do not pair up', () => {
     expect(() => alignWindow([img], [], 224)).toThrow(TypeError);
     expect(() => alignWindow([], [], 224)).toThrow(TypeError);
+  });
+});
+
+describe("windowTransforms('trajectory')", () => {
+  const tpl = templateFor(224);
+  // A face walking 3 eye distances across the frame in 16 frames, growing 20 %, turning.
+  const walk = Array.from({ length: 16 }, (_, t) => mapLandmarks(sim(0.5 * (1 + 0.2 * t / 15), 0.1 + 0.004 * t, 40 + 7 * t, 30 + 1.5 * t + 0.05 * t * t), tpl as Landmarks5));
+
+  it('keeps a walking, zooming face on the template in every frame (joint lets it slide)', () => {
+    const per = windowTransforms(walk, 112, 'trajectory');
+    const joint = windowTransforms(walk, 112, 'joint');
+    let worstTrajectory = 0, worstJoint = 0;
+    walk.forEach((lm, t) => {
+      mapLandmarks(per[t]!, lm).forEach((p, k) => { worstTrajectory = Math.max(worstTrajectory, Math.hypot(p[0] - tpl[k]![0] / 2, p[1] - tpl[k]![1] / 2)); });
+      mapLandmarks(joint[t]!, lm).forEach((p, k) => { worstJoint = Math.max(worstJoint, Math.hypot(p[0] - tpl[k]![0] / 2, p[1] - tpl[k]![1] / 2)); });
+    });
+    expect(worstTrajectory).toBeLessThan(0.05);
+    expect(worstJoint).toBeGreaterThan(20);
+  });
+
+  it('does not follow landmark noise: transforms lie on a quadratic in time', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5);
+    const noisy = walk.map((lm) => lm.map(([x, y]) => [x + 3 * rand(), y + 3 * rand()]) as Landmarks5);
+    const ms = windowTransforms(noisy, 112, 'trajectory');
+    // Rotation-scale (a, b) and the frame point that lands on the template's centre are
+    // quadratics in time: their third differences are zero, no frame-to-frame jitter is left.
+    const tc = tpl.reduce((c, p) => [c[0] + p[0] / 10, c[1] + p[1] / 10], [0, 0]);
+    const series = ms.map((m) => {
+      const det = m[0] * m[4] - m[1] * m[3];
+      const x = tc[0] - m[2], y = tc[1] - m[5];
+      return [m[0], m[3], (m[4] * x - m[1] * y) / det, (-m[3] * x + m[0] * y) / det];
+    });
+    for (let i = 0; i < 4; i++) {
+      for (let t = 3; t < series.length; t++) {
+        const d3 = series[t]![i]! - 3 * series[t - 1]![i]! + 3 * series[t - 2]![i]! - series[t - 3]![i]!;
+        expect(Math.abs(d3)).toBeLessThan(1e-8 * Math.max(1, Math.abs(series[t]![i]!)));
+      }
+    }
+    // and the per-frame fits it replaces do jitter
+    const raw = noisy.map((lm) => windowTransform([lm], 112));
+    const jitter = Math.max(...raw.slice(3).map((m, k) => Math.abs(m[2] - 3 * raw[k + 2]![2] + 3 * raw[k + 1]![2] - raw[k]![2])));
+    expect(jitter).toBeGreaterThan(0.1);
+  });
+
+  it('gives a short window a lower degree and a single frame its own fit', () => {
+    const one = windowTransforms(walk.slice(0, 1), 112, 'trajectory')[0]!;
+    const own = windowTransform(walk.slice(0, 1), 112);
+    one.forEach((v, i) => expect(v).toBeCloseTo(own[i]!, 9));
+    expect(windowTransforms(walk.slice(0, 2), 112, 'trajectory')).toHaveLength(2);
+  });
+
+  it('is the alignment the demo-model trainer uses (models/toolkit/demo/geometry.py)', () => {
+    const noisy = walk.map((lm, t) => lm.map(([x, y], k) => [x + Math.sin(t * 3 + k), y + Math.cos(t * 5 + k)]) as Landmarks5);
+    const out = python(['-c', `import json; import numpy as np; from demo.geometry import window_similarities
+lm = np.array(${JSON.stringify(noisy)})
+print(json.dumps([m.reshape(-1).tolist() for m in window_similarities(lm, 112, 'trajectory')]))`]);
+    const py = JSON.parse(out) as number[][];
+    const ts = windowTransforms(noisy, 112, 'trajectory');
+    py.forEach((m, t) => m.forEach((v, i) => expect(ts[t]![i]!).toBeCloseTo(v, 7)));
   });
 });

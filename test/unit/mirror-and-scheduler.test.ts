@@ -26,7 +26,7 @@ describe('mirrorIndices', () => {
 function echoRunner(maxBatch: number, delayMs = 5): ClipRunner & { batches: number[] } {
   const batches: number[] = [];
   return {
-    name: 'echo', clipLength: 2, size: 1, threshold: 0.5, maxBatch, batches,
+    name: 'echo', clipLength: 2, size: 1, threshold: 0.5, alignment: 'joint', maxBatch, batches,
     async score(clips) {
       batches.push(clips.length);
       await new Promise((r) => setTimeout(r, delayMs));

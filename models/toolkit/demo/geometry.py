@@ -48,6 +48,37 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
                      [b, a, md[1] - (b * ms[0] + a * ms[1])]])
 
 
+# Polynomial degree of the 'trajectory' window alignment (server/faces/align.ts TRAJECTORY_DEGREE).
+TRAJECTORY_DEGREE = 2
+
+
+def window_similarities(landmarks: np.ndarray, size: int, alignment: str) -> list:
+    """One 2x3 similarity per frame (frame -> size x size template), as the runtime's
+    windowTransforms: 'joint' is one fit over the whole window; 'trajectory' fits each
+    frame, then puts its linear part (a, b) and its landmark centroid on a least-squares
+    quadratic in time (t scaled to [-1, 1])."""
+    tpl = template(size)
+    lms = np.asarray(landmarks, np.float64)
+    n = len(lms)
+    if alignment == 'joint':
+        m = fit_similarity(lms.reshape(-1, 2), np.tile(tpl, (n, 1)))
+        return [m] * n
+    if alignment != 'trajectory':
+        raise ValueError(f'unknown alignment {alignment!r}')
+    per = [fit_similarity(lm, tpl) for lm in lms]
+    params = np.array([[m[0, 0], m[1, 0], *lm.mean(0)] for m, lm in zip(per, lms)])
+    degree = min(TRAJECTORY_DEGREE, (n - 1) // 2)
+    ts = np.zeros(n) if n == 1 else 2 * np.arange(n) / (n - 1) - 1
+    basis = np.stack([ts ** i for i in range(degree + 1)], 1)
+    coef, *_ = np.linalg.lstsq(basis, params, rcond=None)
+    fit = basis @ coef
+    tc = tpl.mean(0)
+    out = []
+    for a, b, x, y in fit:
+        out.append(np.array([[a, -b, tc[0] - (a * x - b * y)], [b, a, tc[1] - (b * x + a * y)]]))
+    return out
+
+
 def to3(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
