@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .geometry import apply, compose, eye_distance, invert, smooth_signal
+from .geometry import apply, compose, eye_distance, invert, similarity, smooth_signal
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -152,12 +152,25 @@ class Shot:
     eye: float                # canvas eye distance
 
 
-def random_camera(rng: np.random.Generator, n: int, fps: float, d: float, lively: float) -> list:
-    """Smooth per-frame similarities about the face: pan, zoom, roll; optional hand shake."""
+def random_camera(rng: np.random.Generator, n: int, fps: float, d: float, lively: float, walk: float = 0.0) -> list:
+    """Smooth per-frame similarities about the face: pan, zoom, roll; optional hand shake.
+    `walk` > 0 is a person walking through the shot: `walk` eye distances of travel over
+    the clip in a random direction, a stride bob, and approach or retreat."""
     tx = smooth_signal(rng, n, fps, 1.0, rng.uniform(0, 0.25) * d * lively, drift=0.2 * d)
     ty = smooth_signal(rng, n, fps, 1.0, rng.uniform(0, 0.2) * d * lively, drift=0.15 * d)
     rot = smooth_signal(rng, n, fps, 0.8, np.deg2rad(rng.uniform(0, 5)) * lively, drift=np.deg2rad(2))
     zoom = smooth_signal(rng, n, fps, 0.6, rng.uniform(0, 0.07) * lively, drift=0.04)
+    if walk > 0:
+        u = np.linspace(-0.5, 0.5, n)
+        ang = rng.uniform(-np.pi, np.pi)
+        accel = rng.normal(0, 0.15)
+        path = walk * d * (u + accel * (u ** 2 - 1 / 12))
+        stride = rng.uniform(1.5, 2.4)  # steps per second: the head bobs once per step
+        ph = rng.uniform(0, 2 * np.pi)
+        tt = np.arange(n) / fps
+        tx = tx + path * np.cos(ang) + rng.uniform(0, 0.05) * d * np.sin(np.pi * stride * tt + ph)
+        ty = ty + path * np.sin(ang) * 0.4 + rng.uniform(0.01, 0.08) * d * np.sin(2 * np.pi * stride * tt + ph)
+        zoom = zoom + rng.uniform(-0.25, 0.25) * u
     if rng.random() < 0.25:
         # hand-held shake: frame-to-frame but global, so the whole frame moves together
         shake = rng.uniform(0.2, 0.8)
@@ -169,7 +182,8 @@ def random_camera(rng: np.random.Generator, n: int, fps: float, d: float, lively
 
 def render_shot(src_img: np.ndarray, src_lm: np.ndarray, rng: np.random.Generator, n: int, canvas: int,
                 d: float, fps: float, lively: float, motion: FaceMotion | None = None,
-                camera: list | None = None, centre: tuple | None = None, roll: float | None = None) -> Shot:
+                camera: list | None = None, centre: tuple | None = None, roll: float | None = None,
+                walk: float = 0.0) -> Shot:
     """Renders n frames of the source on a canvas x canvas frame with the face's eye
     distance about d pixels."""
     from .geometry import TEMPLATE_224, fit_similarity
@@ -189,7 +203,7 @@ def render_shot(src_img: np.ndarray, src_lm: np.ndarray, rng: np.random.Generato
     if sigma > 0:
         src = blur(src, sigma)
     motion = motion if motion is not None else random_face_motion(src_lm, rng, n, fps, lively)
-    camera = camera if camera is not None else random_camera(rng, n, fps, d, lively)
+    camera = camera if camera is not None else random_camera(rng, n, fps, d, lively, walk)
     grid = pixel_grid(canvas, canvas)
     coords, maps, lms = [], [], []
     from .geometry import similarity
@@ -243,3 +257,33 @@ def sensor_noise(frames: torch.Tensor, rng: np.random.Generator, sigma: float) -
         lum = torch.from_numpy(rng.standard_normal((frames.shape[0], 1) + frames.shape[2:], dtype=np.float32))
         noise = noise * 0.6 + lum * (sigma * 0.8) * shot
     return frames + noise
+
+
+def head_matte(shot: Shot, src_lm: np.ndarray, canvas: int, feather: float) -> torch.Tensor:
+    """(T,1,C,C) soft ellipse over head and hair, carried rigidly by each frame's map:
+    where a moving person covers the scene behind."""
+    e = eye_distance(src_lm)
+    c = src_lm[:2].mean(0) * 0.5 + src_lm[3:].mean(0) * 0.5 - np.array([0, 0.35 * e])
+    grid = pixel_grid(canvas, canvas)
+    out = []
+    for m in shot.maps:
+        p = affine_points(invert(m), grid)  # canvas -> source
+        r = torch.sqrt(((p[..., 0] - float(c[0])) / (1.45 * e)) ** 2 + ((p[..., 1] - float(c[1])) / (2.0 * e)) ** 2)
+        out.append(torch.clamp((1 - r) * 1.45 * shot.eye / max(feather, 0.5) + 0.5, 0, 1)[None])
+    return torch.stack(out)
+
+
+def moving_background(img: torch.Tensor, rng: np.random.Generator, n: int, canvas: int, d: float) -> torch.Tensor:
+    """(T,3,C,C) a scene behind the person, with its own slow camera drift (so the person
+    and the background move differently, as when someone walks past)."""
+    h, w = img.shape[2], img.shape[3]
+    scale = rng.uniform(1.2, 2.0) * canvas / min(h, w)
+    cx, cy = w / 2, h / 2
+    vx, vy = rng.normal(0, 0.3 * d, 2)
+    grid = pixel_grid(canvas, canvas)
+    coords = []
+    for t in range(n):
+        u = t / max(n - 1, 1) - 0.5
+        m = similarity(scale, 0.0, canvas / 2 - scale * cx + vx * u, canvas / 2 - scale * cy + vy * u)
+        coords.append(affine_points(invert(m), grid))
+    return sample(img, torch.stack(coords))

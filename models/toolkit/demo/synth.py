@@ -27,21 +27,25 @@ import numpy as np
 import torch
 
 from .compress import h264_roundtrip
-from .geometry import apply, eye_distance, fit_similarity, template
+from .geometry import apply, eye_distance, fit_similarity, template, window_similarities
 from .manipulations import FAMILIES, Context
-from .render import lighting, optics, render_shot, sample, affine_points, pixel_grid, sensor_noise
+from .render import affine_points, head_matte, lighting, moving_background, optics, pixel_grid, render_shot, sample, sensor_noise, to_tensor
 from .geometry import invert
-from .sources import augment_appearance, pick_source
+from .sources import augment_appearance, pick_source, scene
 
 TRAIN_FAMILIES = ('boundary_jitter', 'color_flicker', 'sharpness_flicker', 'texture_swap')
 HELD_OUT_FAMILIES = ('warp_jitter', 'identity_swap')
 TRAIN_STRENGTHS = (0.35, 0.55, 0.8, 1.0)
 TEST_STRENGTHS = (0.2, 0.45, 0.675, 0.9)
-# train2 is more training data (same families and strengths as train, other seeds)
-SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000}
+# train2, train3 are more training data (same families and strengths as train, other seeds)
+SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000, 'train3': 5000}
 # Eye distance in the full frame, pixels: from small faces (upsampled by the aligner) to
 # large ones (shrunk ~3x by plain bilinear sampling, as the runtime does).
 EYE_RANGE = (18.0, 110.0)
+# Share of chunks whose clips are people walking through the shot (crowds, passers-by), and
+# how far they travel over one clip, in eye distances.
+WALK_SHARE = 0.3
+WALK_TRAVEL = (0.5, 3.0)
 
 
 @dataclass
@@ -91,7 +95,7 @@ def eye_buckets() -> list[tuple[float, float, int]]:
     return [(float(a), float(b), int(np.ceil(3.8 * b / 16) * 16)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def render_clip(spec: ClipSpec, length: int, bucket: tuple[float, float, int]) -> Rendered:
+def render_clip(spec: ClipSpec, length: int, bucket: tuple[float, float, int], walking: bool = False) -> Rendered:
     rng = np.random.default_rng(spec.seed)
     src = pick_source(rng)
     img = augment_appearance(src.image, rng)
@@ -99,7 +103,13 @@ def render_clip(spec: ClipSpec, length: int, bucket: tuple[float, float, int]) -
     lo, hi, canvas = bucket
     d = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     lively = float(rng.uniform(0.15, 1.0))
-    shot = render_shot(img, src.landmarks, rng, length, canvas, d, fps, lively)
+    walk = float(rng.uniform(*WALK_TRAVEL)) if walking else 0.0
+    shot = render_shot(img, src.landmarks, rng, length, canvas, d, fps, lively, walk=walk)
+    if walking:
+        # a person passing in front of a scene: the background moves on its own
+        bg = moving_background(to_tensor(augment_appearance(scene(rng).image, rng)), rng, length, canvas, d)
+        matte = head_matte(shot, src.landmarks, canvas, feather=float(rng.uniform(0.5, 1.5) + 0.1 * shot.eye))
+        shot.frames = shot.frames * matte + bg * (1 - matte)
     frames = lighting(shot.frames, rng, fps, strength=float(rng.uniform(0.3, 1.0)))
     frames = optics(frames, rng, shot.maps)
     frames = sensor_noise(frames, rng, float(rng.uniform(0, 4.5)))
@@ -107,18 +117,18 @@ def render_clip(spec: ClipSpec, length: int, bucket: tuple[float, float, int]) -
         frames = FAMILIES[spec.family](shot, frames, spec.strength, Context(fps, rng))
     frames = sensor_noise(frames, rng, float(rng.uniform(0, 1.2)))
     out = frames.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
-    meta = {'source': src.name, 'eye_px': round(d, 1), 'fps': fps, 'lively': round(lively, 2)}
+    meta = {'source': src.name, 'eye_px': round(d, 1), 'fps': fps, 'lively': round(lively, 2), 'walk': round(walk, 2)}
     return Rendered(out, shot.landmarks, meta)
 
 
-def align_clip(frames: np.ndarray, landmarks: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """What server/faces/align.ts alignWindow does with detector landmarks: one joint
-    similarity for the whole clip, bilinear, black outside. (T,C,C,3) -> (T,size,size,3)."""
+def align_clip(frames: np.ndarray, landmarks: np.ndarray, size: int, rng: np.random.Generator,
+               alignment: str = 'trajectory') -> np.ndarray:
+    """What server/faces/align.ts alignWindow does with detector landmarks (the model's
+    manifest names the alignment), bilinear, black outside. (T,C,C,3) -> (T,size,size,3)."""
     e = np.mean([eye_distance(l) for l in landmarks])
     noisy = landmarks + rng.normal(0, rng.uniform(0.008, 0.03) * e, landmarks.shape)
-    tpl = template(size)
-    m = fit_similarity(noisy.reshape(-1, 2), np.tile(tpl, (len(landmarks), 1)))
-    coords = affine_points(invert(m), pixel_grid(size, size))[None].expand(len(frames), -1, -1, -1)
+    grid = pixel_grid(size, size)
+    coords = torch.stack([affine_points(invert(m), grid) for m in window_similarities(noisy, size, alignment)])
     src = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
     out = sample(src, coords.contiguous())
     return out.add(0.5).floor().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
@@ -132,7 +142,7 @@ KEYINTS = (10, 20, 30, 60, 250)
 def build_chunk(args: tuple) -> tuple:
     """Renders a chunk of clips, compresses them in one H.264 stream per canvas size (one
     encoder setting per chunk, both classes together), aligns them."""
-    specs, length, size, chunk_seed = args
+    specs, length, size, chunk_seed, walk_share = args
     torch.set_num_threads(1)
     rng = np.random.default_rng(chunk_seed)
     quant = int(rng.choice(QUANTIZERS))
@@ -141,7 +151,10 @@ def build_chunk(args: tuple) -> tuple:
     # one face-size range per chunk, so the chunk is one H.264 stream of one frame size
     buckets = eye_buckets()
     bucket = buckets[int(rng.integers(len(buckets)))]
-    rendered = [render_clip(s, length, bucket) for s in specs]
+    walking = bool(rng.random() < walk_share)
+    if walking:  # room for the travel
+        bucket = (bucket[0], bucket[1], int(np.ceil(bucket[2] * 1.8 / 16) * 16))
+    rendered = [render_clip(s, length, bucket, walking) for s in specs]
     if compress:
         coded = h264_roundtrip(np.concatenate([r.frames for r in rendered]), quant, keyint)
         for k, r in enumerate(rendered):
@@ -156,7 +169,8 @@ def build_chunk(args: tuple) -> tuple:
     return clips, metas
 
 
-def generate(split: str, count: int, out_dir: str, length: int, size: int, workers: int, chunk: int = 16) -> None:
+def generate(split: str, count: int, out_dir: str, length: int, size: int, workers: int, chunk: int = 16,
+             walk_share: float = WALK_SHARE) -> None:
     os.makedirs(out_dir, exist_ok=True)
     specs = split_specs(split, count)
     chunks = [specs[i:i + chunk] for i in range(0, len(specs), chunk)]
@@ -164,7 +178,7 @@ def generate(split: str, count: int, out_dir: str, length: int, size: int, worke
     x = np.lib.format.open_memmap(path, mode='w+', dtype=np.uint8, shape=(count, length, size, size, 3))
     metas: list = []
     t0 = time.time()
-    jobs = [(c, length, size, zlib.crc32(f'{split}:{k}'.encode())) for k, c in enumerate(chunks)]
+    jobs = [(c, length, size, zlib.crc32(f'{split}:{k}'.encode()), walk_share) for k, c in enumerate(chunks)]
     ctx = get_context('fork')
     with ctx.Pool(workers) as pool:
         done = 0
@@ -195,10 +209,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--length', type=int, default=16, help='frames per clip (the model clip length)')
     p.add_argument('--size', type=int, default=112, help='aligned side (the model input size)')
     p.add_argument('--workers', type=int, default=2)
+    p.add_argument('--walk-share', type=float, default=WALK_SHARE, help='share of chunks with people walking through the shot')
     a = p.parse_args(argv)
     if a.count < 2:
         sys.exit('--count must be at least 2')
-    generate(a.split, a.count, a.out, a.length, a.size, a.workers)
+    generate(a.split, a.count, a.out, a.length, a.size, a.workers, walk_share=a.walk_share)
 
 
 if __name__ == '__main__':
