@@ -24,6 +24,8 @@ NAME = 'ftcn_tt_fast_demo'
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--checkpoint', required=True)
+    p.add_argument('--alignment', default='trajectory', choices=['joint', 'trajectory'],
+                   help='how the training clips were aligned (synth.py); the runtime cuts clips the same way')
     p.add_argument('--results', required=True, help='evaluate.py output: the threshold comes from there')
     p.add_argument('--models', default='models')
     p.add_argument('--name', default=NAME)
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{results['test']['all']['auc']:.3f} on held-out synthetic families/strengths. See CARD.md."),
     }
     path = write_manifest(model_dir, a.name, cfg, onnx_path, threshold, provenance, output='probability', card='CARD.md',
-                          default_stride=4)
+                          default_stride=4, alignment=a.alignment)
     print(f'{onnx_path}: {os.path.getsize(onnx_path) / 1e6:.2f} MB, {gflops_per_clip(cfg):.2f} GFLOPs/clip, '
           f'ORT vs torch max |diff| {diff:.2e}\n{path}: threshold {threshold:.5f}')
 

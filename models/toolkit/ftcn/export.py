@@ -50,7 +50,7 @@ def _sha256(path: str) -> str:
 
 def write_manifest(model_dir: str, name: str, cfg: FtcnConfig, onnx_file: str, threshold: float,
                    provenance: dict, output: str = 'probability', card: Optional[str] = None,
-                   default_stride: int = 4, gflops: Optional[float] = None) -> str:
+                   default_stride: int = 4, gflops: Optional[float] = None, alignment: str = 'joint') -> str:
     """Writes `<model_dir>/manifest.json` (kind clip-classifier, see server/shared/model-manifest.ts)
     and returns its path. `model_dir` is the model's own folder (models/<name>); when its last
     component is not `name` it is taken as the models root and `<model_dir>/<name>` is used.
@@ -64,6 +64,8 @@ def write_manifest(model_dir: str, name: str, cfg: FtcnConfig, onnx_file: str, t
     rel = os.path.relpath(os.path.abspath(onnx_path), os.path.abspath(model_dir))
     if rel.startswith('..'):
         raise ValueError(f'ONNX file {onnx_path} is not inside the model folder {model_dir}')
+    if alignment not in ('joint', 'trajectory'):
+        raise ValueError(f"alignment must be 'joint' or 'trajectory', got {alignment!r}")
     if output not in ('probability', 'logit'):
         raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
     if not {'source', 'licence'} <= set(provenance):
@@ -86,6 +88,7 @@ def write_manifest(model_dir: str, name: str, cfg: FtcnConfig, onnx_file: str, t
         'threshold': threshold,
         'gflopsPerClip': round(gflops if gflops is not None else gflops_per_clip(cfg), 3),
         'defaultStride': default_stride,
+        'alignment': alignment,
         'architecture': cfg.to_dict(),
         'provenance': provenance,
     }
