@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { alignWindow, cropEnlarged, type FrameImage } from './align.js';
+import { alignWindow, cropEnlarged, type FrameImage, type WindowAlignment } from './align.js';
 import type { FaceObservation, Landmarks5, RgbImage } from './types.js';
 
 export interface CropStripOptions {
@@ -13,6 +13,8 @@ export interface CropStripOptions {
   perWindow?: number;
   /** Windows (rows) kept per track (default 8). */
   maxRows?: number;
+  /** How each window is aligned (default joint, as the reference). */
+  alignment?: WindowAlignment;
 }
 
 interface TrackStrip {
@@ -23,7 +25,7 @@ interface TrackStrip {
 /**
  * Collects aligned face strips per track so a person can look at what the clip model
  * would see: each row is one window aligned with its one joint transform, showing a few of
- * its frames. Keeps only enlarged face crops, never whole frames.
+ * its frames (joint or trajectory alignment). Keeps only enlarged face crops, never whole frames.
  */
 export class CropStripWriter {
   readonly dir: string;
@@ -31,6 +33,7 @@ export class CropStripWriter {
   readonly tile: number;
   readonly perWindow: number;
   readonly maxRows: number;
+  readonly alignment: WindowAlignment;
   #tracks = new Map<number, TrackStrip>();
   written: string[] = [];
 
@@ -40,6 +43,7 @@ export class CropStripWriter {
     this.tile = options.tile ?? 112;
     this.perWindow = options.perWindow ?? 4;
     this.maxRows = options.maxRows ?? 8;
+    this.alignment = options.alignment ?? 'joint';
   }
 
   add(frame: RgbImage, face: FaceObservation): void {
@@ -54,7 +58,7 @@ export class CropStripWriter {
     if (t.pending.length === 0) return;
     const n = Math.min(this.perWindow, t.pending.length);
     const pick = Array.from({ length: n }, (_, i) => Math.floor((i * t.pending.length) / n));
-    const aligned = alignWindow(t.pending.map((p) => p.crop), t.pending.map((p) => p.landmarks), this.tile);
+    const aligned = alignWindow(t.pending.map((p) => p.crop), t.pending.map((p) => p.landmarks), this.tile, this.alignment);
     t.rows.push(pick.map((i) => aligned[i]!));
     t.pending = [];
   }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { decodeFrames } from '../media/frames.js';
 import { NS_PER_SECOND } from '../media/frame.js';
 import type { SourceSpec } from '../media/pipeline.js';
+import type { WindowAlignment } from './align.js';
 import { CropStripWriter } from './crops.js';
 import { FaceStage, type FaceStageOptions } from './face-stage.js';
 import { boxSize } from './geometry.js';
@@ -43,9 +44,9 @@ export interface FacesReport {
 interface Acc { id: number; firstPts: number; lastPts: number; firstIndex: number; lastIndex: number; frames: number; sizeSum: number }
 
 /** Runs the face stage over a whole finite source and summarises its tracks. */
-export async function runFaces(source: SourceSpec, opts: { stage?: FaceStageOptions; cropsDir?: string; maxFrames?: number; maxFps?: number } = {}): Promise<FacesReport> {
+export async function runFaces(source: SourceSpec, opts: { stage?: FaceStageOptions; cropsDir?: string; alignment?: WindowAlignment; maxFrames?: number; maxFps?: number } = {}): Promise<FacesReport> {
   const stage = await FaceStage.create(opts.stage);
-  const crops = opts.cropsDir ? (mkdirSync(opts.cropsDir, { recursive: true }), new CropStripWriter(opts.cropsDir)) : null;
+  const crops = opts.cropsDir ? (mkdirSync(opts.cropsDir, { recursive: true }), new CropStripWriter(opts.cropsDir, { alignment: opts.alignment })) : null;
   const acc = new Map<number, Acc>();
   let frames = 0, width = 0, height = 0, cuts = 0, withFaces = 0, observations = 0;
   const started = performance.now();
