@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--out', required=True)
     p.add_argument('--val-fpr', type=float, default=0.01)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--extra-test', default='', help='comma-separated further held-out splits to report (e.g. test2)')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
@@ -63,29 +64,31 @@ def main(argv: list[str] | None = None) -> None:
     conv3d_as_2d(model)
     results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict()}
     scores = {}
-    for split in ('val', 'test'):
+    splits = ['val', 'test'] + [s for s in a.extra_test.split(',') if s]
+    for split in splits:
         data = Clips(a.data, split, cfg)
         s, _ = evaluate(model, data)
         scores[split] = s
         np.save(os.path.join(os.path.dirname(a.out) or '.', f'{split}_scores.npy'), s)
         print(f'{split}: scored {len(s)} clips', flush=True)
     metas = {}
-    for split in ('val', 'test'):
+    for split in splits:
         with open(os.path.join(a.data, f'{split}_meta.json')) as f:
             metas[split] = json.load(f)['clips'][:len(scores[split])]
     val_gen = scores['val'][np.array([m['label'] for m in metas['val']]) == 0]
     threshold = threshold_at_fpr(val_gen, a.val_fpr)
     results['threshold'] = {'value': threshold, 'rule': f'{a.val_fpr:.3%} quantile of {len(val_gen)} validation genuine clips'}
-    for split in ('val', 'test'):
+    for split in splits:
         results[split] = breakdown(scores[split], metas[split], threshold)
     with open(a.out, 'w') as f:
         json.dump(results, f, indent=2)
-    t = results['test']
-    print(f"threshold {threshold:.4f}\nval AUC {results['val']['all']['auc']:.4f}\n"
-          f"test AUC {t['all']['auc']:.4f} (TPR {t['all']['tpr']:.3f}, FPR {t['all']['fpr']:.3f} at the threshold)")
-    for k in ('family', 'strength'):
-        for g, r in t[k].items():
-            print(f'  test {k} {g}: AUC {r["auc"]:.4f}, TPR {r["tpr"]:.3f} ({r["fakes"]} fakes)')
+    print(f"threshold {threshold:.4f}\nval AUC {results['val']['all']['auc']:.4f}")
+    for split in splits[1:]:
+        t = results[split]
+        print(f"{split} AUC {t['all']['auc']:.4f} (TPR {t['all']['tpr']:.3f}, FPR {t['all']['fpr']:.3f} at the threshold)")
+        for k in ('family', 'strength'):
+            for g, r in t[k].items():
+                print(f'  {split} {k} {g}: AUC {r["auc"]:.4f}, TPR {r["tpr"]:.3f} ({r["fakes"]} fakes)')
 
 
 if __name__ == '__main__':

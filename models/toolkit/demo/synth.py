@@ -8,7 +8,7 @@ One clip is made the way the runtime sees a face:
 
 Splits keep manipulation families and strengths apart:
   train, val: genuine + TRAIN_FAMILIES at TRAIN_STRENGTHS (different seeds)
-  test:       genuine + HELD_OUT_FAMILIES at every strength + TRAIN_FAMILIES at TEST_STRENGTHS
+  test, test2: genuine + HELD_OUT_FAMILIES at every strength + TRAIN_FAMILIES at TEST_STRENGTHS
 
   /usr/bin/python3 -m demo.synth --split train --count 4000 --out models/toolkit/demo/data
 """
@@ -38,7 +38,7 @@ HELD_OUT_FAMILIES = ('warp_jitter', 'identity_swap')
 TRAIN_STRENGTHS = (0.35, 0.55, 0.8, 1.0)
 TEST_STRENGTHS = (0.2, 0.45, 0.675, 0.9)
 # train2, train3 are more training data (same families and strengths as train, other seeds)
-SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000, 'train3': 5000}
+SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000, 'train3': 5000, 'test2': 6000}
 # Eye distance in the full frame, pixels: from small faces (upsampled by the aligner) to
 # large ones (shrunk ~3x by plain bilinear sampling, as the runtime does).
 EYE_RANGE = (18.0, 110.0)
@@ -64,7 +64,7 @@ def split_specs(split: str, count: int) -> list[ClipSpec]:
     """Half genuine, half manipulated, families and strengths cycled evenly."""
     if split not in SPLIT_SEEDS:
         raise ValueError(f'unknown split {split!r}; expected one of {sorted(SPLIT_SEEDS)}')
-    if split == 'test':
+    if split.startswith('test'):
         combos = [(f, s) for f in HELD_OUT_FAMILIES for s in TRAIN_STRENGTHS + TEST_STRENGTHS]
         combos += [(f, s) for f in TRAIN_FAMILIES for s in TEST_STRENGTHS]
     else:
