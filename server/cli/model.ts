@@ -30,7 +30,7 @@ function parseProviders(v: string): ExecutionProvider[] {
 function summary(m: ModelManifest, path: string): string {
   const size = `${(statSync(path).size / 1e6).toFixed(1)} MB`;
   if (m.kind !== 'clip-classifier') return `${m.name}: ${m.kind}, ${m.file} (${size})`;
-  return `${m.name}: clip classifier (${m.family}), input ${m.layout} T=${m.clipLength} ${m.width}x${m.height}, ` +
+  return `${m.name}: clip classifier (${m.family}), input ${m.layout} T=${m.clipLength} ${m.width}x${m.height}, ${m.alignment} alignment, ` +
     `output ${m.output}, threshold ${m.threshold}, ${m.gflopsPerClip} GFLOPs/clip, ${m.file} (${size})`;
 }
 
