@@ -206,7 +206,6 @@ def render_shot(src_img: np.ndarray, src_lm: np.ndarray, rng: np.random.Generato
     camera = camera if camera is not None else random_camera(rng, n, fps, d, lively, walk)
     grid = pixel_grid(canvas, canvas)
     coords, maps, lms = [], [], []
-    from .geometry import similarity
     for t in range(n):
         z, a, tx, ty = camera[t]
         m = compose(similarity(z, a, tx, ty, centre=tuple(face_c)), base)
