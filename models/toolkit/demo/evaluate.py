@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--out', required=True)
     p.add_argument('--val-fpr', type=float, default=0.01)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--val-split', default='val', help='the validation split whose genuine clips set the threshold')
     p.add_argument('--extra-test', default='', help='comma-separated further held-out splits to report (e.g. test2)')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     conv3d_as_2d(model)
     results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict()}
     scores = {}
-    splits = ['val', 'test'] + [s for s in a.extra_test.split(',') if s]
+    splits = list(dict.fromkeys([a.val_split, 'val', 'test'] + [s for s in a.extra_test.split(',') if s]))
     for split in splits:
         data = Clips(a.data, split, cfg)
         s, _ = evaluate(model, data)
@@ -75,15 +76,16 @@ def main(argv: list[str] | None = None) -> None:
     for split in splits:
         with open(os.path.join(a.data, f'{split}_meta.json')) as f:
             metas[split] = json.load(f)['clips'][:len(scores[split])]
-    val_gen = scores['val'][np.array([m['label'] for m in metas['val']]) == 0]
+    val_gen = scores[a.val_split][np.array([m['label'] for m in metas[a.val_split]]) == 0]
     threshold = threshold_at_fpr(val_gen, a.val_fpr)
-    results['threshold'] = {'value': threshold, 'rule': f'{a.val_fpr:.3%} quantile of {len(val_gen)} validation genuine clips'}
+    results['threshold'] = {'value': threshold, 'split': a.val_split,
+                            'rule': f'{a.val_fpr:.3%} quantile of {len(val_gen)} validation genuine clips ({a.val_split})'}
     for split in splits:
         results[split] = breakdown(scores[split], metas[split], threshold)
     with open(a.out, 'w') as f:
         json.dump(results, f, indent=2)
-    print(f"threshold {threshold:.4f}\nval AUC {results['val']['all']['auc']:.4f}")
-    for split in splits[1:]:
+    print(f"threshold {threshold:.4f} ({a.val_split})")
+    for split in splits:
         t = results[split]
         print(f"{split} AUC {t['all']['auc']:.4f} (TPR {t['all']['tpr']:.3f}, FPR {t['all']['fpr']:.3f} at the threshold)")
         for k in ('family', 'strength'):

@@ -37,8 +37,9 @@ TRAIN_FAMILIES = ('boundary_jitter', 'color_flicker', 'sharpness_flicker', 'text
 HELD_OUT_FAMILIES = ('warp_jitter', 'identity_swap')
 TRAIN_STRENGTHS = (0.35, 0.55, 0.8, 1.0)
 TEST_STRENGTHS = (0.2, 0.45, 0.675, 0.9)
-# train2, train3 are more training data (same families and strengths as train, other seeds)
-SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000, 'train3': 5000, 'test2': 6000}
+# train2, train3 are more training data (same families and strengths as train, other seeds);
+# val2 is validation data from the current generator (walking clips, trajectory alignment)
+SPLIT_SEEDS = {'train': 1000, 'val': 2000, 'test': 3000, 'train2': 4000, 'train3': 5000, 'test2': 6000, 'val2': 7000}
 # Eye distance in the full frame, pixels: from small faces (upsampled by the aligner) to
 # large ones (shrunk ~3x by plain bilinear sampling, as the runtime does).
 EYE_RANGE = (18.0, 110.0)
