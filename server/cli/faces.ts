@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { WindowAlignment } from '../faces/align.js';
+import { WINDOW_ALIGNMENTS, type WindowAlignment } from '../faces/align.js';
 import { describeReport, runFaces } from '../faces/run-faces.js';
 import { sourceFromArg } from './source-arg.js';
 
@@ -20,7 +20,7 @@ export function registerFaces(program: Command): void {
     .argument('<file-or-url>', 'a video file, or rtmp://, rtsp://, http(s):// URL')
     .option('--json', 'print JSON only')
     .option('--crops <dir>', 'write aligned face strips (one PNG per track: a row per 32-frame window) into this folder')
-    .addOption(new Option('--alignment <mode>', 'how the strips\' windows are aligned').choices(['joint', 'trajectory']).default('joint'))
+    .addOption(new Option('--alignment <mode>', 'how the strips\' windows are aligned').choices(WINDOW_ALIGNMENTS).default('joint'))
     .option('--frames <n>', 'stop after this many frames', num('--frames', 1, Number.MAX_SAFE_INTEGER, true))
     .option('--fps <n>', 'analyse at most this many frames per second', num('--fps', 0.1, 240))
     .option('--min-score <p>', 'lowest detector score kept (default 0.5)', num('--min-score', 0, 1))

@@ -91,7 +91,8 @@ export function windowTransform(landmarks: Landmarks5[], size: number): Affine {
  * `joint` it slides across it, and the crop's black outside creeps in), while landmark
  * noise, which no quadratic over a window follows, still adds no jitter.
  */
-export type WindowAlignment = 'joint' | 'trajectory';
+export const WINDOW_ALIGNMENTS = ['joint', 'trajectory'] as const;
+export type WindowAlignment = (typeof WINDOW_ALIGNMENTS)[number];
 
 /** Polynomial degree of the trajectory fit; a window too short for it gets less. */
 export const TRAJECTORY_DEGREE = 2;
@@ -137,7 +138,7 @@ function polyfitValues(v: number[], degree: number): number[] {
   }
   // Normal equations on t scaled to [-1, 1] (well conditioned for the small degrees used).
   const k = degree + 1;
-  const ts = v.map((_, t) => (n === 1 ? 0 : (2 * t) / (n - 1) - 1));
+  const ts = v.map((_, t) => (2 * t) / (n - 1) - 1); // degree > 0 means n >= 3
   const ata = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const atv = new Array<number>(k).fill(0);
   for (let t = 0; t < n; t++) {

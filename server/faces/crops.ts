@@ -24,8 +24,8 @@ interface TrackStrip {
 
 /**
  * Collects aligned face strips per track so a person can look at what the clip model
- * would see: each row is one window aligned with its one joint transform, showing a few of
- * its frames (joint or trajectory alignment). Keeps only enlarged face crops, never whole frames.
+ * would see: each row is one window, aligned as `alignment` says (joint or trajectory),
+ * showing a few of its frames. Keeps only enlarged face crops, never whole frames.
  */
 export class CropStripWriter {
   readonly dir: string;

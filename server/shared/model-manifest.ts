@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { WINDOW_ALIGNMENTS } from '../faces/align.js';
 import { modelsDir } from './paths.js';
 
 /**
@@ -52,7 +53,7 @@ export const clipModelManifest = z.object({
    * `joint` (the reference: one similarity per window) or `trajectory` (per-frame
    * similarities on a quadratic in time; see server/faces/align.ts).
    */
-  alignment: z.enum(['joint', 'trajectory']).default('joint'),
+  alignment: z.enum(WINDOW_ALIGNMENTS).default('joint'),
   /** The family's size knobs the file was built with (FtcnConfig for ftcn_tt), for people and tools; the server does not read it. */
   architecture: z.record(z.string(), z.unknown()).optional(),
 });

@@ -64,18 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     model, cfg = load_model(a.checkpoint)
     conv3d_as_2d(model)
     results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict()}
-    scores = {}
+    scores, metas = {}, {}
     splits = list(dict.fromkeys([a.val_split, 'val', 'test'] + [s for s in a.extra_test.split(',') if s]))
     for split in splits:
         data = Clips(a.data, split, cfg)
         s, _ = evaluate(model, data)
         scores[split] = s
+        metas[split] = data.meta
         np.save(os.path.join(os.path.dirname(a.out) or '.', f'{split}_scores.npy'), s)
         print(f'{split}: scored {len(s)} clips', flush=True)
-    metas = {}
-    for split in splits:
-        with open(os.path.join(a.data, f'{split}_meta.json')) as f:
-            metas[split] = json.load(f)['clips'][:len(scores[split])]
     val_gen = scores[a.val_split][np.array([m['label'] for m in metas[a.val_split]]) == 0]
     threshold = threshold_at_fpr(val_gen, a.val_fpr)
     results['threshold'] = {'value': threshold, 'split': a.val_split,

@@ -3,8 +3,9 @@
 One clip is made the way the runtime sees a face:
   render T full frames of a moving, talking, re-lit face (or a non-face scene with a
   virtual face layout) -> camera optics and sensor noise -> [manipulation] -> H.264 round
-  trip through x264 -> per-frame landmarks with detector noise -> ONE similarity fitted
-  jointly to all of them onto the FTCN template -> bilinear warp to size x size.
+  trip through x264 -> per-frame landmarks with detector noise -> the runtime's window
+  alignment onto the FTCN template (trajectory: per-frame similarities on a quadratic in
+  time) -> bilinear warp to size x size.
 
 Splits keep manipulation families and strengths apart:
   train, val: genuine + TRAIN_FAMILIES at TRAIN_STRENGTHS (different seeds)
@@ -27,10 +28,9 @@ import numpy as np
 import torch
 
 from .compress import h264_roundtrip
-from .geometry import apply, eye_distance, fit_similarity, template, window_similarities
+from .geometry import eye_distance, invert, window_similarities
 from .manipulations import FAMILIES, Context
 from .render import affine_points, head_matte, lighting, moving_background, optics, pixel_grid, render_shot, sample, sensor_noise, to_tensor
-from .geometry import invert
 from .sources import augment_appearance, pick_source, scene
 
 TRAIN_FAMILIES = ('boundary_jitter', 'color_flicker', 'sharpness_flicker', 'texture_swap')
