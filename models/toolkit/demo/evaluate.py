@@ -20,7 +20,7 @@ import torch
 from ftcn.model import FtcnConfig, FtcnTT
 
 from .metrics import rates, roc_auc, threshold_at_fpr
-from .train import Clips, conv3d_as_2d, evaluate
+from .train import VIEWS, Clips, conv3d_as_2d, evaluate
 
 
 def load_model(path: str) -> tuple[FtcnTT, FtcnConfig]:
@@ -58,17 +58,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--val-split', default='val', help='the validation split whose genuine clips set the threshold')
     p.add_argument('--extra-test', default='', help='comma-separated further held-out splits to report (e.g. test2)')
+    p.add_argument('--views', default='plain', help=f'comma-separated test-time views averaged: {sorted(VIEWS)}')
+    p.add_argument('--splits', default='', help='only these splits (a quick look; default: validation, val, test, extras)')
     a = p.parse_args(argv)
+    views = tuple(v for v in a.views.split(',') if v)
+    if not views or any(v not in VIEWS for v in views):
+        sys.exit(f'--views: pick from {sorted(VIEWS)}')
     torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
     model, cfg = load_model(a.checkpoint)
     conv3d_as_2d(model)
-    results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict()}
+    results: dict = {'checkpoint': os.path.abspath(a.checkpoint), 'config': cfg.to_dict(), 'views': list(views)}
     scores, metas = {}, {}
     splits = list(dict.fromkeys([a.val_split, 'val', 'test'] + [s for s in a.extra_test.split(',') if s]))
+    if a.splits:
+        splits = list(dict.fromkeys([a.val_split] + a.splits.split(',')))
     for split in splits:
         data = Clips(a.data, split, cfg)
-        s, _ = evaluate(model, data)
+        s, _ = evaluate(model, data, views=views)
         scores[split] = s
         metas[split] = data.meta
         np.save(os.path.join(os.path.dirname(a.out) or '.', f'{split}_scores.npy'), s)

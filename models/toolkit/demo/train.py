@@ -44,10 +44,24 @@ def conv3d_as_2d(model: torch.nn.Module) -> None:
             m.forward = fwd
 
 
-def logits(model: FtcnTT, x: torch.Tensor) -> torch.Tensor:
-    """The head's output before its sigmoid (for a numerically stable loss)."""
+def logits(model: FtcnTT, x: torch.Tensor, with_features: bool = False):
+    """The head's output before its sigmoid (for a numerically stable loss); optionally
+    also the s4 features it pools."""
     feat = model.features(x)
-    return model.resnet.head.time_T(feat.mean(dim=(3, 4)).transpose(1, 2)).reshape(-1)
+    out = model.resnet.head.time_T(feat.mean(dim=(3, 4)).transpose(1, 2)).reshape(-1)
+    return (out, feat) if with_features else out
+
+
+def inner_face_map(size: int, supersample: int = 4) -> torch.Tensor:
+    """(1,size,size) share of each pixel of the aligned crop inside the inner-face region
+    that every manipulation family alters (the template polygon; clips are template-aligned)."""
+    from PIL import Image, ImageDraw
+    from .manipulations import INNER_FACE_224
+    big = size * supersample
+    im = Image.new('L', (big, big), 0)
+    ImageDraw.Draw(im).polygon([tuple(p) for p in INNER_FACE_224 * (big / 224.0)], fill=255)
+    m = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255.0)[None, None]
+    return F.avg_pool2d(m, supersample)[0]
 
 
 class Clips:
@@ -74,37 +88,58 @@ class Clips:
     def __len__(self) -> int:
         return len(self.y)
 
-    def batch(self, idx, rng: random.Random | None = None, crop: int | None = None, shrink: float = 0.0) -> tuple:
+    def batch(self, idx, rng: random.Random | None = None, crop: int | None = None, shrink: float = 0.0,
+              region: torch.Tensor | None = None) -> tuple:
+        """Normalised clips and labels; with `region` (1,H,W) also that map put through the
+        same flips, crops and shrinks as each clip (B,1,h,w)."""
         x = self.x[idx].permute(0, 4, 1, 2, 3).float()  # B,3,T,H,W
+        regions = []
         if rng is not None:
             out = []
             for c in x:
+                r = region
                 if rng.random() < 0.5:
                     c = c.flip(-1)
+                    r = None if r is None else r.flip(-1)
                 if rng.random() < 0.5:  # time reversed: genuine stays genuine, fake stays fake
                     c = c.flip(1)
                 if crop is not None and crop < c.shape[-1] and rng.random() < shrink:
                     # the whole face, smaller: keeps the mask boundary in view (a crop
                     # would cut it off) at the same cost as a crop
                     c = F.adaptive_avg_pool2d(c.transpose(0, 1), crop).transpose(0, 1)
+                    r = None if r is None else F.adaptive_avg_pool2d(r, crop)
                 elif crop is not None and crop < c.shape[-1]:
                     m = c.shape[-1] - crop
                     # crops keep the centre (where the inner face is) most of the time
                     oy = min(max(int(rng.gauss(m / 2, m / 4)), 0), m)
                     ox = min(max(int(rng.gauss(m / 2, m / 4)), 0), m)
                     c = c[..., oy:oy + crop, ox:ox + crop]
+                    r = None if r is None else r[..., oy:oy + crop, ox:ox + crop]
                 out.append(c)
+                regions.append(r)
             x = torch.stack(out)
-        return ((x - self.mean) / self.std).contiguous(), self.y[idx]
+        else:
+            regions = [region] * len(idx)
+        xn = ((x - self.mean) / self.std).contiguous()
+        if region is None:
+            return xn, self.y[idx]
+        return xn, self.y[idx], torch.stack(regions)
 
 
-def evaluate(model: FtcnTT, data: Clips, batch: int = 16) -> tuple:
+# Views a clip is also scored in at test time: mirrored, time-reversed, both. A genuine clip
+# stays genuine under each, so the mean over views is the same question asked four ways.
+VIEWS = {'plain': (), 'mirror': (-1,), 'reverse': (2,), 'both': (2, -1)}
+
+
+def evaluate(model: FtcnTT, data: Clips, batch: int = 16, views: tuple = ('plain',)) -> tuple:
+    """Scores (mean probability over `views`) and their ROC AUC."""
     model.eval()
     scores = []
     with torch.no_grad():
         for i in range(0, len(data), batch):
             x, _ = data.batch(list(range(i, min(i + batch, len(data)))))
-            scores.append(torch.sigmoid(logits(model, x)))
+            p = [torch.sigmoid(logits(model, x.flip(VIEWS[v]) if VIEWS[v] else x)) for v in views]
+            scores.append(torch.stack(p).mean(0))
     model.train()
     s = torch.cat(scores).numpy()
     return s, roc_auc(data.y.numpy(), s)
@@ -137,6 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--stem', default='zero-mean', choices=['zero-mean', 'free'],
                    help='zero-mean: the first temporal filters sum to zero over time (kept so after every '
                         'step), so the network sees only change between frames, never still appearance')
+    p.add_argument('--region-weight', type=float, default=0.0,
+                   help='weight of the auxiliary per-location loss: a 1x1 head on the s4 features '
+                        'predicts, at every place and time, whether it lies in the altered inner-face '
+                        'region of a manipulated clip (training only; not exported)')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -170,6 +209,12 @@ def main(argv: list[str] | None = None) -> None:
         if FtcnConfig.from_dict(ck['config']) != cfg:
             sys.exit(f'--init {a.init} was trained with another configuration: {ck["config"]}')
         model.load_state_dict(ck['model'])
+    # Why: one label per clip is a weak signal for a small model on a CPU budget; the
+    # synthetic data knows where the alteration is, so every location can be taught.
+    region_head = torch.nn.Conv3d(cfg.token_width, 1, 1)
+    region = inner_face_map(cfg.size) if a.region_weight > 0 else None
+    if a.init and 'region_head' in ck:
+        region_head.load_state_dict(ck['region_head'])
     stem_w = model.resnet.s1.pathway0_stem.conv.weight  # (out, 3, kt, 1, 1)
 
     def project_stem() -> None:
@@ -186,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         f'{len(train)} train clips, {len(val)} val clips')
 
     decay, no_decay = [], []
-    for n_, p_ in model.named_parameters():
+    for n_, p_ in list(model.named_parameters()) + [('region.' + k, v) for k, v in region_head.named_parameters()]:
         (no_decay if p_.ndim <= 1 or 'pos_embedding' in n_ or 'cls_token' in n_ else decay).append(p_)
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': a.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=a.lr)
 
@@ -198,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.resume and os.path.exists(ckpt_last):
         ck = torch.load(ckpt_last)
         model.load_state_dict(ck['model'])
+        if 'region_head' in ck:
+            region_head.load_state_dict(ck['region_head'])
         opt.load_state_dict(ck['opt'])
         state = ck['state']
         rng.setstate(ck['rng'])
@@ -206,12 +253,21 @@ def main(argv: list[str] | None = None) -> None:
             state['total_steps'] = max(state['step'] + 1, int(a.epochs * steps_per_epoch))
         say(f'resumed at step {state["step"]} of {state["total_steps"]}')
 
+    def batch_loss(idx: list, crop: int | None) -> torch.Tensor:
+        if region is None:
+            x, y = train.batch(idx, rng, crop, a.shrink)
+            return F.binary_cross_entropy_with_logits(logits(model, x), y)
+        x, y, r = train.batch(idx, rng, crop, a.shrink, region)
+        out, feat = logits(model, x, with_features=True)
+        target = (F.adaptive_avg_pool2d(r, feat.shape[-2:]) * y.view(-1, 1, 1, 1))[:, :, None]  # B,1,1,h,w
+        dense = region_head(feat)
+        aux = F.binary_cross_entropy_with_logits(dense, target.expand_as(dense))
+        return F.binary_cross_entropy_with_logits(out, y) + a.region_weight * aux
+
     def timed_step(crop: int | None) -> float:
         """One forward/backward with batch preparation, no update: the cost of a step."""
         t = time.time()
-        idx = [rng.randrange(len(train)) for _ in range(a.batch)]
-        x, y = train.batch(idx, rng, crop, a.shrink)
-        loss = F.binary_cross_entropy_with_logits(logits(model, x), y)
+        loss = batch_loss([rng.randrange(len(train)) for _ in range(a.batch)], crop)
         opt.zero_grad()
         loss.backward()
         return time.time() - t
@@ -240,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
         return a.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
     def save(path: str) -> None:
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'config': cfg.to_dict(),
+        torch.save({'model': model.state_dict(), 'region_head': region_head.state_dict(), 'opt': opt.state_dict(), 'state': state, 'config': cfg.to_dict(),
                     'rng': rng.getstate(), 'torch_rng': torch.get_rng_state()}, path)
 
     # Balanced batches: half genuine, half manipulated; during the curriculum only the
@@ -271,13 +327,12 @@ def main(argv: list[str] | None = None) -> None:
         half = a.batch // 2
         idx = draw('genuine', genuine, a.batch - half) + (draw('strong', strong, half) if step < curriculum_until else draw('fakes', fakes, half))
         crop = a.crop if step < crop_until else None
-        x, y = train.batch(idx, rng, crop, a.shrink)
         for g in opt.param_groups:
             g['lr'] = lr_at(step)
-        loss = F.binary_cross_entropy_with_logits(logits(model, x), y)
+        loss = batch_loss(idx, crop)
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()) + list(region_head.parameters()), 5.0)
         opt.step()
         project_stem()
         state['step'] = step + 1
