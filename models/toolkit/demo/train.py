@@ -55,13 +55,10 @@ def logits(model: FtcnTT, x: torch.Tensor, with_features: bool = False):
 def inner_face_map(size: int, supersample: int = 4) -> torch.Tensor:
     """(1,size,size) share of each pixel of the aligned crop inside the inner-face region
     that every manipulation family alters (the template polygon; clips are template-aligned)."""
-    from PIL import Image, ImageDraw
-    from .manipulations import INNER_FACE_224
+    from .geometry import template
+    from .manipulations import face_mask
     big = size * supersample
-    im = Image.new('L', (big, big), 0)
-    ImageDraw.Draw(im).polygon([tuple(p) for p in INNER_FACE_224 * (big / 224.0)], fill=255)
-    m = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255.0)[None, None]
-    return F.avg_pool2d(m, supersample)[0]
+    return F.avg_pool2d(face_mask((big, big), template(big), feather=0.0), supersample)[0]
 
 
 class Clips:
