@@ -123,6 +123,19 @@ class Clips:
         return xn, self.y[idx], torch.stack(regions)
 
 
+def fake_pool(meta: list, weights: dict) -> list:
+    """Indices of the manipulated clips, each family's repeated by its whole-number weight
+    (default 1), to be shuffled and drawn without replacement."""
+    families = {m['family'] for m in meta if m['label'] == 1}
+    unknown = sorted(set(weights) - families)
+    if unknown:
+        raise ValueError(f'no training clips of {unknown} (there are {sorted(families)})')
+    bad = {f: w for f, w in weights.items() if not (isinstance(w, int) and w >= 1)}
+    if bad:
+        raise ValueError(f'weights must be whole numbers >= 1, got {bad}')
+    return [i for i, m in enumerate(meta) if m['label'] == 1 for _ in range(weights.get(m['family'], 1))]
+
+
 # Views a clip is also scored in at test time: mirrored, time-reversed, both. A genuine clip
 # stays genuine under each, so the mean over views is the same question asked four ways.
 VIEWS = {'plain': (), 'mirror': (-1,), 'reverse': (2,), 'both': (2, -1)}
@@ -162,6 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--curriculum', type=float, default=0.3,
                    help='share of the steps that see only the strongest manipulations (>= --strong)')
     p.add_argument('--strong', type=float, default=0.8)
+    p.add_argument('--family-weights', default='{}',
+                   help='JSON {family: weight}: how much more often manipulated clips of a family are '
+                        'drawn (default 1 each), e.g. to spend steps on the families still confused')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--resume', action='store_true')
@@ -300,7 +316,10 @@ def main(argv: list[str] | None = None) -> None:
     # strongest manipulations, so the network finds the artefacts before the subtle ones.
     meta = train.meta
     genuine = [i for i, m in enumerate(meta) if m['label'] == 0]
-    fakes = [i for i, m in enumerate(meta) if m['label'] == 1]
+    try:
+        fakes = fake_pool(meta, json.loads(a.family_weights))
+    except ValueError as e:
+        sys.exit(f'--family-weights: {e}')
     strong = [i for i in fakes if meta[i]['strength'] >= a.strong]
     curriculum_until = int(total * a.curriculum)
     pools: dict = {}
