@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import express, { Router, type Express } from 'express';
 import type { Logger } from 'pino';
 import { repoRoot } from '../shared/paths.js';
+import { AccessControl } from './access.js';
 import { errorHandler, notFoundHandler } from './http-errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Monitor } from './monitor.js';
@@ -20,6 +21,8 @@ export interface ApiServerOptions {
   clientDir?: string;
   /** Node's process metrics in /metrics (default true). */
   processMetrics?: boolean;
+  /** Tokens that open the dashboard, REST, Socket.IO and /metrics; none = open (trusted network). */
+  accessTokens?: readonly string[];
 }
 
 const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Deepwatch</title>
@@ -62,8 +65,9 @@ export class ApiServer {
       res.set('X-Content-Type-Options', 'nosniff');
       next();
     });
-    app.use(API_PREFIX, apiRouter(opts.monitor, log));
-    app.get('/metrics', async (_req, res) => {
+    const access = new AccessControl(opts.accessTokens ?? []);
+    app.use(API_PREFIX, apiRouter(opts.monitor, log, access));
+    app.get('/metrics', access.guard(), async (_req, res) => {
       res.type(this.metrics.contentType).send(await this.metrics.render());
     });
     app.use(this.extensions);
@@ -89,7 +93,7 @@ export class ApiServer {
       this.#connections.add(socket);
       socket.once('close', () => this.#connections.delete(socket));
     });
-    this.sockets = attachSocketIo(this.server, opts.monitor, opts.logger);
+    this.sockets = attachSocketIo(this.server, opts.monitor, opts.logger, access);
   }
 
   /** Starts listening; resolves with the actual port (useful with port 0). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SESSION_COOKIE } from './access.js';
 import { addPullBody } from './validation.js';
 
 /**
@@ -102,7 +103,24 @@ export const paths: Record<string, Record<string, unknown>> = {
     get: { operationId: 'getHealth', summary: 'Service status, uptime, model and stream counts', responses: { 200: json(ref('Health'), 'health report') } },
   },
   '/openapi.json': {
-    get: { operationId: 'getOpenApi', summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1 document') } },
+    get: { operationId: 'getOpenApi', summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1 document') } },
+  },
+  '/session': {
+    get: {
+      operationId: 'getSession', summary: 'Whether this server needs an access token, and whether this request carries a valid one',
+      security: [],
+      responses: { 200: json(obj({ required: { type: 'boolean' }, authenticated: { type: 'boolean' } }), 'session state') },
+    },
+    post: {
+      operationId: 'createSession', summary: 'Trade an access token for the dashboard\'s HttpOnly session cookie',
+      security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ token: str('one of server.accessTokens') }) } } },
+      responses: { 204: { description: 'cookie set (nothing to set when no tokens are configured)' }, 400: error('no token in the body'), 401: error('not a valid token') },
+    },
+    delete: {
+      operationId: 'deleteSession', summary: 'Forget the session cookie (log out)', security: [],
+      responses: { 204: { description: 'cookie cleared' } },
+    },
   },
   '/streams': {
     get: { operationId: 'listStreams', summary: 'Every stream with its state and counters', responses: { 200: json(list('StreamStatus'), 'streams') } },
@@ -174,6 +192,15 @@ export function buildOpenApi(): Record<string, unknown> {
     },
     servers: [{ url: '/api/v1' }],
     paths,
-    components: { schemas },
+    // Only enforced when the server has access tokens (server.accessTokens); then every
+    // operation without its own `security: []` answers 401 to a request without one.
+    security: [{ bearer: [] }, { session: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'one of server.accessTokens' },
+        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'set by POST /session (the dashboard)' },
+      },
+    },
   };
 }

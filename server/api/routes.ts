@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
+import { AccessControl } from './access.js';
 import { HttpError, errorHandler, notFoundHandler } from './http-errors.js';
 import type { Monitor } from './monitor.js';
 import { buildOpenApi } from './openapi.js';
@@ -13,18 +14,40 @@ export function evidenceUrl(alertId: string): string {
 
 /**
  * The REST API, mounted at /api/v1. Every route is described in openapi.ts; a test checks
- * the two against each other. Handlers only talk to the Monitor interface.
+ * the two against each other. Handlers only talk to the Monitor interface. With access
+ * tokens configured, everything past the session routes and the OpenAPI document needs one.
  */
-export function apiRouter(monitor: Monitor, logger: Logger): Router {
+export function apiRouter(monitor: Monitor, logger: Logger, access = new AccessControl([])): Router {
   const r = Router();
   r.use(express.json({ limit: '16kb' }));
 
-  r.get('/health', (_req, res) => {
-    res.json(monitor.health());
-  });
-
   r.get('/openapi.json', (_req, res) => {
     res.json(buildOpenApi());
+  });
+
+  r.get('/session', (req, res) => {
+    res.set('Cache-Control', 'no-store').json({ required: access.enabled, authenticated: access.allows(req.headers) });
+  });
+
+  r.post('/session', (req, res) => {
+    const token = (req.body as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0) throw new HttpError(400, 'bad_request', 'token: expected a string');
+    if (access.enabled) {
+      if (!access.isToken(token)) throw new HttpError(401, 'unauthorized', 'the access token is not valid');
+      access.setSession(res, token, req.secure);
+    }
+    res.status(204).end();
+  });
+
+  r.delete('/session', (req, res) => {
+    access.clearSession(res, req.secure);
+    res.status(204).end();
+  });
+
+  r.use(access.guard());
+
+  r.get('/health', (_req, res) => {
+    res.json(monitor.health());
   });
 
   r.get('/streams', (_req, res) => {

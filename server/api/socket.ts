@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import { streamKeySchema } from '../config/schema.js';
+import { AccessControl } from './access.js';
 import type { Monitor, MonitorEvents } from './monitor.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './wire.js';
 
@@ -33,7 +34,10 @@ export interface SocketLayer {
   close(): Promise<void>;
 }
 
-export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger: Logger): SocketLayer {
+/** The connect_error message a client gets without a valid token (the dashboard asks for one). */
+export const UNAUTHORIZED = 'unauthorized';
+
+export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger: Logger, access = new AccessControl([])): SocketLayer {
   const io: Io = new Server(httpServer, {
     serveClient: false,
     // Clients only send subscribe/unsubscribe: tiny messages.
@@ -57,6 +61,13 @@ export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger:
     const p = monitor.latestPreview(key);
     if (p) socket.emit('preview', p);
   };
+
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (access.allows(socket.request.headers, token)) return next();
+    log.info({ address: socket.handshake.address }, 'dashboard connection refused: no valid access token');
+    next(new Error(UNAUTHORIZED));
+  });
 
   io.on('connection', (socket) => {
     monitor.setDashboardClients(io.engine.clientsCount);

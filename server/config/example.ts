@@ -28,6 +28,7 @@ interface JsonSchema {
 /** Filled-in entries for the lists that are empty by default, shown commented out. */
 export const LIST_EXAMPLES: Record<string, unknown[]> = {
   'whip.iceServers': [{ urls: 'turn:turn.example.net:3478', username: 'deepwatch', credential: 'secret' }],
+  'server.accessTokens': ['a-long-random-token-per-operator-or-tool'],
   'streams.publishKeys': [{ key: 'studio-a', name: 'Studio A camera' }],
   'streams.pull': [{ key: 'lobby', name: 'Lobby camera', url: 'rtsp://192.0.2.10:554/stream1' }],
   webhooks: [{ url: 'https://ops.example.net/hooks/deepwatch', secret: 'a-long-random-shared-secret', events: ['open', 'close'] }],
@@ -67,7 +68,7 @@ function renderObject(s: JsonSchema, path: string[], indent: string): string[] {
     } else if (prop.type === 'array' && prop.items?.properties) {
       out.push(...renderList(prop, here, indent, key));
     } else {
-      out.push(`${indent}${key}: ${scalar(prop.default ?? null)}`);
+      out.push(`${indent}${key}: ${scalar(prop.default ?? null)}`, ...exampleOf(here, indent, key));
     }
   }
   return out;
@@ -78,14 +79,14 @@ function renderList(s: JsonSchema, path: string[], indent: string, key: string):
   const fields = Object.entries(s.items?.properties ?? {});
   out.push(...comment('each entry:', indent));
   for (const [k, p] of fields) out.push(...comment(`  ${k}: ${p.description ?? ''}${bounds(p)}`, indent));
-  out.push(`${indent}${key}: ${scalar(s.default ?? [])}`);
-  const example = LIST_EXAMPLES[path.join('.')];
-  if (example) {
-    out.push(...comment('for example:', indent));
-    const yaml = stringify({ [key]: example }, { lineWidth: 0 }).trimEnd();
-    out.push(...comment(yaml, indent));
-  }
+  out.push(`${indent}${key}: ${scalar(s.default ?? [])}`, ...exampleOf(path, indent, key));
   return out;
+}
+
+function exampleOf(path: string[], indent: string, key: string): string[] {
+  const example = LIST_EXAMPLES[path.join('.')];
+  if (!example) return [];
+  return [...comment('for example:', indent), ...comment(stringify({ [key]: example }, { lineWidth: 0 }).trimEnd(), indent)];
 }
 
 export function exampleConfigYaml(): string {

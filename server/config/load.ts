@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { accessTokenSchema, configSchema, type Config } from './schema.js';
 
 /** A configuration that cannot be used; `issues` holds one line per problem, each naming its path. */
 export class ConfigError extends Error {
@@ -131,10 +131,21 @@ function setIn(doc: Record<string, unknown>, section: string, key: string, value
   doc[section] = obj;
 }
 
+/** DEEPWATCH_ACCESS_TOKEN joins the file's tokens (a secret is easier to inject as a variable). */
+function addAccessToken(doc: Record<string, unknown>, token: string): void {
+  const checked = accessTokenSchema.safeParse(token.trim());
+  if (!checked.success) {
+    throw new ConfigError('DEEPWATCH_ACCESS_TOKEN', checked.error.issues.map((i) => `DEEPWATCH_ACCESS_TOKEN: ${i.message}`));
+  }
+  const server = doc.server;
+  const tokens = server && typeof server === 'object' ? (server as Record<string, unknown>).accessTokens : undefined;
+  setIn(doc, 'server', 'accessTokens', [...(Array.isArray(tokens) ? tokens : []), token.trim()]);
+}
+
 /**
  * Finds, reads and validates the configuration: `--config` path, else DEEPWATCH_CONFIG,
  * else ./deepwatch.yaml when present, else all defaults. DEEPWATCH_PORT, DEEPWATCH_HOST and
- * DEEPWATCH_LOG_LEVEL override the file; `overrides` (command line) override both.
+ * DEEPWATCH_LOG_LEVEL override the file, DEEPWATCH_ACCESS_TOKEN adds to its tokens; `overrides` (command line) override both.
  */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
@@ -157,6 +168,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (envPort !== undefined) setIn(doc, 'server', 'port', envPort);
   if (env.DEEPWATCH_HOST) setIn(doc, 'server', 'host', env.DEEPWATCH_HOST);
   if (env.DEEPWATCH_LOG_LEVEL) setIn(doc, 'logging', 'level', env.DEEPWATCH_LOG_LEVEL);
+  if (env.DEEPWATCH_ACCESS_TOKEN) addAccessToken(doc, env.DEEPWATCH_ACCESS_TOKEN);
   if (opts.overrides?.port !== undefined) setIn(doc, 'server', 'port', opts.overrides.port);
   if (opts.overrides?.host !== undefined) setIn(doc, 'server', 'host', opts.overrides.host);
 

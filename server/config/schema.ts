@@ -21,6 +21,8 @@ export const pullUrlSchema = z.string().trim().refine((u) => /^(rtmps?|rtsp|http
   message: 'must be an rtmp://, rtmps://, rtsp://, http(s):// or file:// URL, or an absolute file path',
 });
 
+export const accessTokenSchema = z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces');
+
 const server = z.strictObject({
   host: z.string().min(1).default('0.0.0.0').describe('address the HTTP server (dashboard, REST, Socket.IO, WHIP) listens on'),
   port: z.number().int().min(0).max(65535).default(8080)
@@ -29,6 +31,9 @@ const server = z.strictObject({
     .describe('URL operators reach this server at (used in webhook payload links); null = http://<host>:<port>'),
   previewFps: z.number().min(0).max(10).default(2)
     .describe('at most this many preview JPEGs per second per stream go to dashboards (0 = none)'),
+  accessTokens: z.array(accessTokenSchema).max(32).default([])
+    .describe('tokens that open the dashboard, REST API, Socket.IO and /metrics (Authorization: Bearer <token>); '
+      + 'also DEEPWATCH_ACCESS_TOKEN; none = no authentication, for a trusted network only (WHIP publishers always use their stream key)'),
 }).describe('HTTP server: dashboard, REST API, Socket.IO and WHIP');
 
 const rtmp = z.strictObject({

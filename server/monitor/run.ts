@@ -37,6 +37,13 @@ export async function runServer(opts: { configPath?: string | null; port?: numbe
     process.exit(1);
   }
   logger.info({ url: server.url }, `dashboard on ${server.url}`);
+  const { host, accessTokens } = loaded.config.server;
+  if (accessTokens.length === 0 && !/^(127\.|::1$|localhost$)/.test(host)) {
+    logger.warn({ host }, 'no access tokens: anyone who can reach this address can use the dashboard and the API '
+      + '(set server.accessTokens or DEEPWATCH_ACCESS_TOKEN, or listen on 127.0.0.1)');
+  } else if (accessTokens.length > 0) {
+    logger.info({ tokens: accessTokens.length }, 'dashboard, API and /metrics need an access token');
+  }
   shutdown.attach(server);
   return server;
 }

@@ -27,7 +27,7 @@ export interface RunningServer {
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const { config, logger } = opts;
   const hub = new MonitorHub({ previewFps: config.server.previewFps });
-  const api = new ApiServer({ monitor: hub, logger, clientDir: opts.clientDir });
+  const api = new ApiServer({ monitor: hub, logger, clientDir: opts.clientDir, accessTokens: config.server.accessTokens });
   let closeMonitor: MonitorCloser;
   try {
     closeMonitor = await startMonitor(config, hub, api.extensions, logger, {

@@ -73,7 +73,7 @@ describe('configuration', () => {
     expect(issuesOf(() => parseConfig({ servr: {} }))).toEqual([
       'servr: unknown key (allowed: server, rtmp, whip, streams, demo, analysis, alerts, webhooks, storage, logging)',
     ]);
-    expect(issuesOf(() => parseConfig({ server: { prot: 1 } }))).toEqual(['server -> prot: unknown key (allowed: host, port, publicUrl, previewFps)']);
+    expect(issuesOf(() => parseConfig({ server: { prot: 1 } }))).toEqual(['server -> prot: unknown key (allowed: host, port, publicUrl, previewFps, accessTokens)']);
     expect(issuesOf(() => parseConfig({ streams: { pull: [{ key: 'a', name: 'A', url: 'rtsp://h/s', repeat: true }] } })))
       .toEqual(['streams -> pull[0] -> repeat: unknown key (allowed: key, name, url, loop)']);
   });

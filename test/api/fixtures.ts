@@ -29,9 +29,9 @@ export function alert(id: string, stream: string, patch: Partial<AlertWire> = {}
 }
 
 /** A real server on a free port, fed by the returned hub. */
-export async function startTestServer(opts: { clientDir?: string; stateIntervalMs?: number } = {}) {
+export async function startTestServer(opts: { clientDir?: string; stateIntervalMs?: number; accessTokens?: string[] } = {}) {
   const hub = new MonitorHub({ previewFps: 1000, stateIntervalMs: opts.stateIntervalMs ?? 0 });
-  const api = new ApiServer({ monitor: hub, logger: quietLogger, clientDir: opts.clientDir, processMetrics: true });
+  const api = new ApiServer({ monitor: hub, logger: quietLogger, clientDir: opts.clientDir, processMetrics: true, accessTokens: opts.accessTokens });
   const { url, port } = await api.listen(0, '127.0.0.1');
   return {
     hub, api, url, port,
