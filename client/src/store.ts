@@ -38,6 +38,10 @@ export class DashboardStore extends EventTarget {
   error: string | null = null;
   /** Ids of alerts opened since the page loaded, for a brief highlight. */
   readonly fresh = new Set<string>();
+  /** The server has access tokens (server.accessTokens): a sign-out button makes sense. */
+  authRequired = false;
+  /** The server wants a token this browser has not given (or its session ended): show the sign-in form. */
+  needsToken = false;
 
   #socket: Client | null = null;
   #frame = 0;
@@ -47,8 +51,27 @@ export class DashboardStore extends EventTarget {
     super();
   }
 
+  /** Asks whether a token is needed first, so a locked server shows the sign-in form, not errors. */
   start(): void {
-    const socket: Client = io(this.base || undefined, { transports: ['websocket', 'polling'] });
+    this.#healthTimer = window.setInterval(() => void this.#loadHealth(), 5000);
+    void (async () => {
+      try {
+        const res = await fetch(`${this.base}/api/v1/session`);
+        if (res.ok) {
+          const s = (await res.json()) as { required: boolean; authenticated: boolean };
+          this.authRequired = s.required;
+          this.needsToken = s.required && !s.authenticated;
+        }
+      } catch {
+        // unreachable: the socket's connect_error says so
+      }
+      this.changed();
+      this.#connect();
+    })();
+  }
+
+  #connect(): void {
+    const socket: Client = io(this.base || undefined, { transports: ['websocket', 'polling'], autoConnect: !this.needsToken });
     this.#socket = socket;
     socket.on('connect', () => {
       this.connection = 'connected';
@@ -65,7 +88,14 @@ export class DashboardStore extends EventTarget {
     });
     socket.on('connect_error', (err) => {
       this.connection = 'disconnected';
-      this.error = `cannot reach the server: ${err.message}`;
+      // A refused token is not retried by Socket.IO: it waits for signIn().
+      if (err.message === 'unauthorized') {
+        this.authRequired = true;
+        this.needsToken = true;
+        this.error = null;
+      } else {
+        this.error = `cannot reach the server: ${err.message}`;
+      }
       this.changed();
     });
     socket.on('stream:state', (s) => {
@@ -96,7 +126,30 @@ export class DashboardStore extends EventTarget {
       this.changed();
     });
     socket.on('preview', (p) => void this.#addPreview(p));
-    this.#healthTimer = window.setInterval(() => void this.#loadHealth(), 5000);
+  }
+
+  /** Trades the token for the server's session cookie; resolves with the error message, or null. */
+  async signIn(token: string): Promise<string | null> {
+    const res = await fetch(`${this.base}/api/v1/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }),
+    });
+    if (!res.ok) return errorMessage(res);
+    this.needsToken = false;
+    this.error = null;
+    this.changed();
+    // The socket is re-opened so its handshake carries the new cookie.
+    this.#socket?.disconnect().connect();
+    return null;
+  }
+
+  async signOut(): Promise<void> {
+    await fetch(`${this.base}/api/v1/session`, { method: 'DELETE' });
+    this.#socket?.disconnect();
+    for (const key of [...this.streams.keys()]) this.#forget(key);
+    this.alerts.clear();
+    this.health = null;
+    this.needsToken = true;
+    this.changed();
   }
 
   stop(): void {
@@ -119,7 +172,8 @@ export class DashboardStore extends EventTarget {
       for (const a of alerts.items) this.alerts.set(a.id, a);
       this.#trimAlerts();
     } catch (err) {
-      this.error = (err as Error).message;
+      // Without a token the sign-in form says what is wrong, not an error line.
+      if (!this.needsToken) this.error = (err as Error).message;
     }
     this.changed();
   }
@@ -222,6 +276,10 @@ export class DashboardStore extends EventTarget {
 
   async #get<T>(path: string): Promise<T> {
     const res = await fetch(`${this.base}${path}`);
+    if (res.status === 401) {
+      this.authRequired = true;
+      this.needsToken = true;
+    }
     if (!res.ok) throw new Error(await errorMessage(res));
     return (await res.json()) as T;
   }

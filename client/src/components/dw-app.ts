@@ -6,6 +6,7 @@ import { uptime } from '../format.js';
 import './dw-stream-card.js';
 import './dw-alert-list.js';
 import './dw-add-stream.js';
+import './dw-sign-in.js';
 
 /** The page: header with service status, the streams, and a side column with alerts and the add form. */
 @customElement('dw-app')
@@ -67,6 +68,11 @@ export class DwApp extends LitElement {
     const open = st.openAlertCount();
     const h = st.health;
     const threshold = h?.model?.threshold ?? null;
+    if (st.needsToken) {
+      return html`
+        <header class="top"><div class="brand"><span class="logo" aria-hidden="true"></span>Deepwatch</div></header>
+        <dw-sign-in .signIn=${(token: string) => st.signIn(token)}></dw-sign-in>`;
+    }
     return html`
       <header class="top">
         <div class="brand"><span class="logo" aria-hidden="true"></span>Deepwatch</div>
@@ -78,6 +84,7 @@ export class DwApp extends LitElement {
         </div>
         <span class="spacer"></span>
         <span class="pill conn ${st.connection}" data-role="connection">${st.connection}</span>
+        ${st.authRequired ? html`<button data-role="sign-out" @click=${() => void st.signOut()}>Sign out</button>` : nothing}
       </header>
       ${st.connection === 'disconnected'
         ? html`<div class="offline" role="alert">Lost contact with the server${st.error ? html` (${st.error})` : nothing}. Retrying; what is shown may be out of date.</div>`
