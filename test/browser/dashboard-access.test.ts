@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../server/shared/paths.js';
 import { alert, startTestServer, streamStatus } from '../api/fixtures.js';
+import { buildDashboard, openPage } from './chromium.js';
 
 /**
  * A locked server (server.accessTokens) in real headless Chromium: the dashboard asks for
@@ -14,7 +14,6 @@ import { alert, startTestServer, streamStatus } from '../api/fixtures.js';
  * and ends with "Sign out".
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token-0123456789';
 const work = mkdtempSync(join(tmpdir(), 'dw-access-'));
 
@@ -22,27 +21,20 @@ describe('dashboard on a locked server', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const signIn = () => page.locator('dw-sign-in');
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-client.mjs'), '--quiet'], { stdio: 'inherit', timeout: 120_000 });
+    const clientDir = buildDashboard();
     const evidence = join(work, 'evidence.jpg');
     execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=1', '!', 'video/x-raw,width=224,height=112', '!', 'jpegenc', '!',
       'filesink', `location=${evidence}`], { timeout: 20_000 });
-    server = await startTestServer({ clientDir: join(repoRoot, 'dist', 'client'), accessTokens: [TOKEN] });
+    server = await startTestServer({ clientDir, accessTokens: [TOKEN] });
     server.hub.setModel({ name: 'ftcn-tt-demo', provider: 'cpu', threshold: 0.6 });
     server.hub.publishStreamState(streamStatus('vault', { name: 'Vault camera', openAlerts: 1 }));
     server.hub.publishEvidence('ax-1', { contentType: 'image/jpeg', data: readFileSync(evidence) });
     server.hub.publishAlert(alert('ax-1', 'vault', { wallStart: Date.now() - 2000 }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 900 }));
   }, 180_000);
 
   afterAll(async () => {

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../server/shared/paths.js';
 import { alert, startTestServer, streamStatus } from '../api/fixtures.js';
+import { buildDashboard, openPage } from './chromium.js';
 import type { ClipScore, TrackUpdate } from '../../server/api/wire.js';
 
 /**
@@ -15,7 +16,6 @@ import type { ClipScore, TrackUpdate } from '../../server/api/wire.js';
  * Screenshots go to /tmp/deepwatch-dashboard*.png for a look.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const work = mkdtempSync(join(tmpdir(), 'dw-browser-'));
 const portrait = join(repoRoot, 'test', 'fixtures', 'astronaut.png');
 
@@ -41,21 +41,14 @@ describe('dashboard in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let images: { preview: Buffer; strip: Buffer };
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-client.mjs'), '--quiet'], { stdio: 'inherit', timeout: 120_000 });
+    const clientDir = buildDashboard();
     images = makeImages();
-    server = await startTestServer({ clientDir: join(repoRoot, 'dist', 'client') });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    server = await startTestServer({ clientDir });
+    ({ browser, page, pageErrors } = await openPage({ width: 1440, height: 1000 }));
     server.hub.setModel({ name: 'ftcn-tt-demo', provider: 'cpu', threshold: 0.6 });
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
   }, 180_000);
 
   afterAll(async () => {

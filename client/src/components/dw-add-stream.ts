@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { serverCall } from '../server-call.js';
 import { base } from '../theme.js';
 
 export type AddPull = (body: { name: string; url: string; key?: string }) => Promise<string | null>;
@@ -51,16 +52,11 @@ export class DwAddStream extends LitElement {
     this.busy = true;
     this.error = null;
     this.done = null;
-    try {
-      this.error = await this.add(body);
-      if (!this.error) {
-        this.done = `Added "${body.name}".`;
-        form.reset();
-      }
-    } catch (err) {
-      this.error = `cannot reach the server: ${(err as Error).message}`;
-    } finally {
-      this.busy = false;
+    this.error = await serverCall(() => this.add(body));
+    this.busy = false;
+    if (!this.error) {
+      this.done = `Added "${body.name}".`;
+      form.reset();
     }
   };
 }

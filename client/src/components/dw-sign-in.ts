@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { serverCall } from '../server-call.js';
 import { base } from '../theme.js';
 
 export type SignIn = (token: string) => Promise<string | null>;
@@ -42,13 +43,8 @@ export class DwSignIn extends LitElement {
     const token = String(new FormData(e.currentTarget as HTMLFormElement).get('token') ?? '').trim();
     this.busy = true;
     this.error = null;
-    try {
-      this.error = await this.signIn(token);
-    } catch (err) {
-      this.error = `cannot reach the server: ${(err as Error).message}`;
-    } finally {
-      this.busy = false;
-    }
+    this.error = await serverCall(() => this.signIn(token));
+    this.busy = false;
   };
 }
 
