@@ -56,6 +56,7 @@ describe('dashboard on a locked server', () => {
     await signIn().locator('button[type="submit"]').click();
     await expect.poll(async () => (await signIn().getByRole('alert').count()) > 0 && signIn().getByRole('alert').textContent())
       .toBe('the access token is not valid');
+    await page.screenshot({ path: '/tmp/deepwatch-dashboard-sign-in.png' });
   });
 
   it('with the right token shows the streams, connects live and loads the evidence image', async () => {
