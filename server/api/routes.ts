@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { AccessControl } from './access.js';
 import { HttpError, errorHandler, notFoundHandler } from './http-errors.js';
@@ -10,6 +10,14 @@ import { parseAddPull, parseAlertQuery, parseStreamKey } from './validation.js';
 export const API_PREFIX = '/api/v1';
 export function evidenceUrl(alertId: string): string {
   return `${API_PREFIX}/alerts/${encodeURIComponent(alertId)}/evidence`;
+}
+
+/**
+ * Whether the browser reached us over HTTPS, directly or through a TLS proxy. The forwarded
+ * header is taken on trust: a client lying about it only gets a cookie it cannot send back.
+ */
+function overTls(req: Request): boolean {
+  return req.secure || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https';
 }
 
 /**
@@ -34,13 +42,13 @@ export function apiRouter(monitor: Monitor, logger: Logger, access = new AccessC
     if (typeof token !== 'string' || token.length === 0) throw new HttpError(400, 'bad_request', 'token: expected a string');
     if (access.enabled) {
       if (!access.isToken(token)) throw new HttpError(401, 'unauthorized', 'the access token is not valid');
-      access.setSession(res, token, req.secure);
+      access.setSession(res, token, overTls(req));
     }
     res.status(204).end();
   });
 
   r.delete('/session', (req, res) => {
-    access.clearSession(res, req.secure);
+    access.clearSession(res, overTls(req));
     res.status(204).end();
   });
 

@@ -87,6 +87,12 @@ describe('access tokens (server.accessTokens)', () => {
     expect((await get('/api/v1/streams', { authorization: `Bearer ${cookie.split('=')[1]}` })).status).toBe(401);
     expect((await get('/api/v1/streams', { cookie: `${cookie.slice(0, -1)}x` })).status).toBe(401);
 
+    // behind a TLS proxy the cookie is only sent back over HTTPS
+    const proxied = await fetch(`${s.url}/api/v1/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ token: TOKEN_A }),
+    });
+    expect(proxied.headers.get('set-cookie')).toMatch(/; HttpOnly; Secure; SameSite=Strict$/);
+
     const out = await fetch(`${s.url}/api/v1/session`, { method: 'DELETE', headers: { cookie } });
     expect(out.status).toBe(204);
     expect(out.headers.get('set-cookie')).toMatch(/^deepwatch_session=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/);
