@@ -1,6 +1,8 @@
 import { io, type Socket } from 'socket.io-client';
-import type {
-  AlertWire, ClientToServerEvents, ClipScore, HealthReport, PreviewFrame, ServerToClientEvents, StreamStatus, TrackUpdate,
+import {
+  UNAUTHORIZED,
+  type AlertWire, type ClientToServerEvents, type ClipScore, type HealthReport, type PreviewFrame, type ServerToClientEvents,
+  type SessionState, type StreamStatus, type TrackUpdate,
 } from '../../server/api/wire.js';
 
 /**
@@ -58,7 +60,7 @@ export class DashboardStore extends EventTarget {
       try {
         const res = await fetch(`${this.base}/api/v1/session`);
         if (res.ok) {
-          const s = (await res.json()) as { required: boolean; authenticated: boolean };
+          const s = (await res.json()) as SessionState;
           this.authRequired = s.required;
           this.needsToken = s.required && !s.authenticated;
         }
@@ -89,7 +91,7 @@ export class DashboardStore extends EventTarget {
     socket.on('connect_error', (err) => {
       this.connection = 'disconnected';
       // A refused token is not retried by Socket.IO: it waits for signIn().
-      if (err.message === 'unauthorized') {
+      if (err.message === UNAUTHORIZED) {
         this.authRequired = true;
         this.needsToken = true;
         this.error = null;

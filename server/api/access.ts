@@ -59,8 +59,8 @@ export class AccessControl {
   allows(headers: IncomingHttpHeaders, handshakeToken?: unknown): boolean {
     if (!this.enabled) return true;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
-    if (m && oneOf(m[1] as string, this.#tokens)) return true;
-    if (typeof handshakeToken === 'string' && oneOf(handshakeToken, this.#tokens)) return true;
+    if (m && this.isToken(m[1] as string)) return true;
+    if (typeof handshakeToken === 'string' && this.isToken(handshakeToken)) return true;
     const cookie = cookieValue(headers.cookie, SESSION_COOKIE);
     return cookie !== null && oneOf(cookie, this.#sessions);
   }

@@ -4,6 +4,7 @@ import { AccessControl } from './access.js';
 import { HttpError, errorHandler, notFoundHandler } from './http-errors.js';
 import type { Monitor } from './monitor.js';
 import { buildOpenApi } from './openapi.js';
+import type { SessionState } from './wire.js';
 import { parseAddPull, parseAlertQuery, parseStreamKey } from './validation.js';
 
 /** Where an alert's evidence image is served; alert stages put this in `AlertWire.evidenceUrl`. */
@@ -34,7 +35,8 @@ export function apiRouter(monitor: Monitor, logger: Logger, access = new AccessC
   });
 
   r.get('/session', (req, res) => {
-    res.set('Cache-Control', 'no-store').json({ required: access.enabled, authenticated: access.allows(req.headers) });
+    const state: SessionState = { required: access.enabled, authenticated: access.allows(req.headers) };
+    res.set('Cache-Control', 'no-store').json(state);
   });
 
   r.post('/session', (req, res) => {

@@ -4,7 +4,7 @@ import { Server, type Socket } from 'socket.io';
 import { streamKeySchema } from '../config/schema.js';
 import { AccessControl } from './access.js';
 import type { Monitor, MonitorEvents } from './monitor.js';
-import type { ClientToServerEvents, ServerToClientEvents } from './wire.js';
+import { UNAUTHORIZED, type ClientToServerEvents, type ServerToClientEvents } from './wire.js';
 
 /**
  * Socket.IO fan-out of the monitor's events. Rooms: `all` ('*': every stream's state and
@@ -33,9 +33,6 @@ export interface SocketLayer {
   /** Disconnects every client and stops forwarding; the HTTP server is left to its owner. */
   close(): Promise<void>;
 }
-
-/** The connect_error message a client gets without a valid token (the dashboard asks for one). */
-export const UNAUTHORIZED = 'unauthorized';
 
 export function attachSocketIo(httpServer: HttpServer, monitor: Monitor, logger: Logger, access = new AccessControl([])): SocketLayer {
   const io: Io = new Server(httpServer, {

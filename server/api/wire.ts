@@ -111,6 +111,15 @@ export interface HealthReport {
   problems: string[];
 }
 
+/** GET /api/v1/session: whether the server has access tokens and whether this request carries one. */
+export interface SessionState {
+  required: boolean;
+  authenticated: boolean;
+}
+
+/** Socket.IO connect_error message for a client without a valid access token (not retried by Socket.IO). */
+export const UNAUTHORIZED = 'unauthorized';
+
 export interface ServerToClientEvents {
   'stream:state': (s: StreamStatus) => void;
   'stream:removed': (key: string) => void;

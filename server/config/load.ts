@@ -139,7 +139,7 @@ function addAccessToken(doc: Record<string, unknown>, token: string): void {
   }
   const server = doc.server;
   const tokens = server && typeof server === 'object' ? (server as Record<string, unknown>).accessTokens : undefined;
-  setIn(doc, 'server', 'accessTokens', [...(Array.isArray(tokens) ? tokens : []), token.trim()]);
+  setIn(doc, 'server', 'accessTokens', [...(Array.isArray(tokens) ? tokens : []), checked.data]);
 }
 
 /**
