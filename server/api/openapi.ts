@@ -102,6 +102,12 @@ export const paths: Record<string, Record<string, unknown>> = {
   '/health': {
     get: { operationId: 'getHealth', summary: 'Service status, uptime, model and stream counts', responses: { 200: json(ref('Health'), 'health report') } },
   },
+  '/live': {
+    get: {
+      operationId: 'getLiveness', summary: 'Liveness for probes: only the status word, public even when access tokens are set', security: [],
+      responses: { 200: json(obj({ status: { type: 'string', enum: ['ok', 'degraded'] } }), 'the service is up') },
+    },
+  },
   '/openapi.json': {
     get: { operationId: 'getOpenApi', summary: 'This document', security: [], responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1 document') } },
   },

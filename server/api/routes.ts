@@ -34,6 +34,12 @@ export function apiRouter(monitor: Monitor, logger: Logger, access = new AccessC
     res.json(buildOpenApi());
   });
 
+  // Load balancers and probes that cannot send a token still learn whether the server is
+  // up; the status word is all they get (the problems can name streams).
+  r.get('/live', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: monitor.health().status });
+  });
+
   r.get('/session', (req, res) => {
     const state: SessionState = { required: access.enabled, authenticated: access.allows(req.headers) };
     res.set('Cache-Control', 'no-store').json(state);

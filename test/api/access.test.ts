@@ -61,8 +61,13 @@ describe('access tokens (server.accessTokens)', () => {
     expect(await m.text()).toContain('deepwatch_stream_frames_decoded_total{stream="cam1"}');
   });
 
-  it('the OpenAPI document and the session state stay public', async () => {
+  it('the OpenAPI document, the liveness word and the session state stay public', async () => {
     expect((await get('/api/v1/openapi.json')).status).toBe(200);
+    const live = await get('/api/v1/live');
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'degraded' }); // no model loaded yet, and no word on why
+    s.hub.setModel({ name: 'demo', provider: 'cpu' });
+    expect(await (await get('/api/v1/live')).json()).toEqual({ status: 'ok' });
     expect(await (await get('/api/v1/session')).json()).toEqual({ required: true, authenticated: false });
     expect(await (await get('/api/v1/session', { authorization: `Bearer ${TOKEN_A}` })).json()).toEqual({ required: true, authenticated: true });
   });
