@@ -146,8 +146,9 @@ export class DashboardStore extends EventTarget {
 
   async signOut(): Promise<void> {
     await fetch(`${this.base}/api/v1/session`, { method: 'DELETE' });
-    this.#socket?.disconnect();
+    // Leave the rooms while still connected: emits on a closed socket are buffered for the next session.
     for (const key of [...this.streams.keys()]) this.#forget(key);
+    this.#socket?.disconnect();
     this.alerts.clear();
     this.health = null;
     this.needsToken = true;

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
-import { ConfigError, loadConfig, parseConfig } from '../../server/config/load.js';
-import { alert, startTestServer, streamStatus } from './fixtures.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../../server/config/load.js';
+import { alert, issuesOf, startTestServer, streamStatus } from './fixtures.js';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -24,8 +27,8 @@ function tryConnect(url: string, opts: { token?: string; cookie?: string } = {})
 describe('access tokens (server.accessTokens)', () => {
   let s: Server;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${s.url}${path}`, { headers });
-  const login = (token: unknown) => fetch(`${s.url}/api/v1/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }),
+  const login = (token: unknown, headers: Record<string, string> = {}) => fetch(`${s.url}/api/v1/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ token }),
   });
 
   beforeAll(async () => {
@@ -93,9 +96,7 @@ describe('access tokens (server.accessTokens)', () => {
     expect((await get('/api/v1/streams', { cookie: `${cookie.slice(0, -1)}x` })).status).toBe(401);
 
     // behind a TLS proxy the cookie is only sent back over HTTPS
-    const proxied = await fetch(`${s.url}/api/v1/session`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ token: TOKEN_A }),
-    });
+    const proxied = await login(TOKEN_A, { 'x-forwarded-proto': 'https' });
     expect(proxied.headers.get('set-cookie')).toMatch(/; HttpOnly; Secure; SameSite=Strict$/);
 
     const out = await fetch(`${s.url}/api/v1/session`, { method: 'DELETE', headers: { cookie } });
@@ -128,19 +129,17 @@ describe('access tokens off (the default)', () => {
 });
 
 describe('access token configuration', () => {
-  const issues = (f: () => unknown): string[] => {
-    try { f(); } catch (e) { if (e instanceof ConfigError) return e.issues; throw e; }
-    return [];
-  };
-
   it('DEEPWATCH_ACCESS_TOKEN adds to the file\'s tokens; short or spaced tokens are refused', () => {
     expect(loadConfig({ env: { DEEPWATCH_ACCESS_TOKEN: TOKEN_A }, cwd: '/nonexistent' }).config.server.accessTokens).toEqual([TOKEN_A]);
     expect(loadConfig({ env: {}, cwd: '/nonexistent' }).config.server.accessTokens).toEqual([]);
-    expect(issues(() => loadConfig({ env: { DEEPWATCH_ACCESS_TOKEN: 'short' }, cwd: '/nonexistent' })))
+    const file = join(mkdtempSync(join(tmpdir(), 'dw-tokens-')), 'deepwatch.yaml');
+    writeFileSync(file, `server:\n  accessTokens: [${TOKEN_B}]\n`);
+    expect(loadConfig({ path: file, env: { DEEPWATCH_ACCESS_TOKEN: TOKEN_A } }).config.server.accessTokens).toEqual([TOKEN_B, TOKEN_A]);
+    expect(issuesOf(() => loadConfig({ env: { DEEPWATCH_ACCESS_TOKEN: 'short' }, cwd: '/nonexistent' })))
       .toEqual(['DEEPWATCH_ACCESS_TOKEN: must be at least 16 characters']);
-    expect(issues(() => loadConfig({ env: { DEEPWATCH_ACCESS_TOKEN: 'has a space in the middle' }, cwd: '/nonexistent' })))
+    expect(issuesOf(() => loadConfig({ env: { DEEPWATCH_ACCESS_TOKEN: 'has a space in the middle' }, cwd: '/nonexistent' })))
       .toEqual(['DEEPWATCH_ACCESS_TOKEN: must not contain spaces']);
-    expect(issues(() => parseConfig({ server: { accessTokens: [TOKEN_A, 'tiny'] } })))
+    expect(issuesOf(() => parseConfig({ server: { accessTokens: [TOKEN_A, 'tiny'] } })))
       .toEqual(['server -> accessTokens[1]: must be at least 16 characters']);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LIST_EXAMPLES, exampleConfigYaml } from '../../server/config/example.js';
 import { ConfigError, loadConfig, parseConfig } from '../../server/config/load.js';
 import { repoRoot } from '../../server/shared/paths.js';
+import { issuesOf } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,16 +14,6 @@ function write(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
-}
-
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('configuration', () => {

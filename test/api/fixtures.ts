@@ -1,7 +1,19 @@
 import { pino } from 'pino';
 import { ApiServer } from '../../server/api/http-server.js';
 import { MonitorHub } from '../../server/api/hub.js';
+import { ConfigError } from '../../server/config/load.js';
 import type { AlertWire, ClipScore, StreamStatus, TrackUpdate } from '../../server/api/wire.js';
+
+/** The issue lines of the ConfigError `fn` throws (fails the test if it throws none). */
+export function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 export const quietLogger = pino({ level: 'silent' });
 
